@@ -1,8 +1,3 @@
-#include <iostream>
+#include "jobber/app/application.hpp"
 
-#include "jobber/app/version.hpp"
-
-int main() {
-    std::cout << jobber::app::VersionString() << "\n";
-    return 0;
-}
+int main(int argc, char** argv) { return jobber::app::Main(argc, argv); }

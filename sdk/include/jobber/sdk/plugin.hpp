@@ -468,9 +468,12 @@ struct PluginDefinition {
 
 }  // namespace jobber::sdk
 
-// Defines the plugin's three exported entry points.
+// Defines the plugin's three exported entry points. They sit in a namespace because the function
+// jobber_plugin_manifest would otherwise clash with the global typedef of the same name; extern "C"
+// keeps the exported symbol names unqualified.
 #define JOBBER_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                                          \
-    extern "C" JOBBER_EXPORT const jobber_plugin_manifest* jobber_plugin_manifest(void) {                       \
+    namespace jobber_plugin_entry_points {                                                                      \
+    extern "C" JOBBER_EXPORT const ::jobber_plugin_manifest* jobber_plugin_manifest(void) {                     \
         return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Manifest(NAME, VERSION, DESCRIPTION);              \
     }                                                                                                           \
     extern "C" JOBBER_EXPORT jobber_code jobber_plugin_init(const jobber_host_api* host, uint32_t host_minor,    \
@@ -479,4 +482,5 @@ struct PluginDefinition {
     }                                                                                                           \
     extern "C" JOBBER_EXPORT void jobber_plugin_shutdown(void) {                                                \
         ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Shutdown();                                               \
+    }                                                                                                           \
     }

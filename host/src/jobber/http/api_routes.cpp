@@ -1,0 +1,46 @@
+#include "jobber/http/api_routes.hpp"
+
+#include "jobber/app/version.hpp"
+#include "jobber/http/job_views.hpp"
+#include "jobber/jobs/job_request.hpp"
+
+namespace jobber::http {
+
+Router BuildApiRouter(service::JobService& jobs) {
+    Router router;
+    router.Add("GET", "/", [](const ApiRequest&) {
+        Poco::JSON::Object::Ptr about = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        about->set("name", "sql-jobber");
+        about->set("version", app::VersionString());
+        return ApiResponse{200, about};
+    });
+    router.Add("GET", "/health", [](const ApiRequest&) { return ApiResponse{200, "OK"}; });
+    router.Add("GET", "/tasks", [&jobs](const ApiRequest&) { return ApiResponse{200, TasksView(*jobs.catalog())}; });
+    router.Add("POST", "/tasks/{task}/jobs", [&jobs](const ApiRequest& req) {
+        auto body = jobs::ParseJsonBody(req.body);
+        auto request = jobs::ParseJobRequest(*body, false);
+        return ApiResponse{200, JobAcceptedView(jobs.PostJob(req.path_params.at("task"), request))};
+    });
+    router.Add("GET", "/jobs/{id}", [&jobs](const ApiRequest& req) {
+        return ApiResponse{200, JobStatusView(jobs.GetJob(req.path_params.at("id")))};
+    });
+    router.Add("DELETE", "/jobs/{id}", [&jobs](const ApiRequest& req) {
+        return ApiResponse{200, JobStatusView(jobs.CancelJob(req.path_params.at("id"), req.QueryFlag("purge")))};
+    });
+    router.Add("GET", "/jobs/queue/{queue}", [&jobs](const ApiRequest& req) {
+        return ApiResponse{200, QueueView(jobs.ListQueue(req.path_params.at("queue")))};
+    });
+    router.Add("POST", "/groups", [&jobs](const ApiRequest& req) {
+        auto body = jobs::ParseJsonBody(req.body);
+        return ApiResponse{200, GroupAcceptedView(jobs.PostGroup(jobs::ParseGroupRequest(*body)))};
+    });
+    router.Add("GET", "/groups/{id}", [&jobs](const ApiRequest& req) {
+        return ApiResponse{200, GroupStatusView(jobs.GetGroup(req.path_params.at("id")))};
+    });
+    router.Add("DELETE", "/groups/{id}", [&jobs](const ApiRequest& req) {
+        return ApiResponse{200, GroupStatusView(jobs.CancelGroup(req.path_params.at("id"), req.QueryFlag("purge")))};
+    });
+    return router;
+}
+
+}  // namespace jobber::http

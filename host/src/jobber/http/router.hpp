@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+namespace jobber::http {
+
+struct ApiRequest {
+    std::string method;
+    std::string path;
+    std::map<std::string, std::string> path_params;
+    std::map<std::string, std::string> query;
+    std::string body;
+
+    bool QueryFlag(const std::string& name) const;
+};
+
+struct ApiResponse {
+    int status = 200;
+    Poco::Dynamic::Var data;  // goes under "data" in the success envelope
+};
+
+using RouteHandler = std::function<ApiResponse(const ApiRequest&)>;
+
+// Method + path-pattern routing ("/jobs/{id}"). Unknown paths are 404, known paths with another
+// method are 405 (with the allowed methods), both as ApiError.
+class Router {
+public:
+    void Add(const std::string& method, const std::string& pattern, RouteHandler handler);
+    // Fills request.path_params; returns the handler or throws ApiError(404/405).
+    const RouteHandler& Match(ApiRequest& request) const;
+
+private:
+    struct Route {
+        std::string method;
+        std::vector<std::string> segments;
+        RouteHandler handler;
+    };
+    std::vector<Route> routes_;
+};
+
+std::vector<std::string> SplitPath(const std::string& path);
+
+}  // namespace jobber::http

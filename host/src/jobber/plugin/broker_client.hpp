@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobber/plugin/instance_context.hpp"
+
+namespace jobber::plugin {
+
+struct Delivery {
+    std::string payload;
+    std::string queue;
+    std::string receipt;
+    uint32_t delivery_count = 1;
+};
+
+struct PendingMessage {
+    std::string payload;
+    int64_t eta_unix_ms = 0;
+};
+
+// An open broker instance. Thread-safe, like the plugin contract requires.
+class BrokerClient {
+public:
+    BrokerClient(std::shared_ptr<PluginLibrary> library, std::string instance_name, OptionList options);
+    ~BrokerClient();
+    BrokerClient(const BrokerClient&) = delete;
+    BrokerClient& operator=(const BrokerClient&) = delete;
+
+    void Push(const std::string& queue, const std::string& payload, int64_t eta_unix_ms);
+    std::optional<Delivery> Pop(const std::vector<std::string>& queues, std::chrono::milliseconds wait,
+                                std::chrono::milliseconds lease);
+    // False when the lease was already lost.
+    bool Ack(const std::string& receipt);
+    bool Requeue(const std::string& receipt, int64_t eta_unix_ms);
+    bool Extend(const std::string& receipt, std::chrono::milliseconds lease);
+    // nullopt when the broker cannot browse queues.
+    std::optional<std::vector<PendingMessage>> ListPending(const std::string& queue, size_t limit);
+    void Ping();
+
+    const std::string& label() const { return context_.label(); }
+
+private:
+    InstanceContext context_;
+    const jobber_broker_vtable* vtable_;
+    jobber_broker* handle_ = nullptr;
+};
+
+}  // namespace jobber::plugin

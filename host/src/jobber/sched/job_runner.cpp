@@ -1,0 +1,298 @@
+#include "jobber/sched/job_runner.hpp"
+
+#include <Poco/Logger.h>
+#include <chrono>
+
+#include "jobber/jobs/job_codec.hpp"
+#include "jobber/sched/query_params.hpp"
+#include "jobber/sched/retry_policy.hpp"
+
+namespace jobber::sched {
+
+using jobs::JobRecord;
+using jobs::JobState;
+
+namespace {
+
+constexpr uint32_t kRunnable = JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING) | JOBBER_EXPECT_STATE(JOBBER_JOB_RETRY);
+constexpr uint32_t kStarted = JOBBER_EXPECT_STATE(JOBBER_JOB_STARTED);
+
+int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A failure of the job itself (as opposed to the infrastructure around it).
+class JobFailure : public std::runtime_error {
+public:
+    JobFailure(const std::string& message, bool retryable) : std::runtime_error(message), retryable_(retryable) {}
+    bool retryable() const { return retryable_; }
+
+private:
+    bool retryable_;
+};
+
+// Thrown when the job was stopped on purpose: cancel, timeout or shutdown.
+class JobStopped : public std::runtime_error {
+public:
+    explicit JobStopped(StopReason reason) : std::runtime_error("stopped"), reason_(reason) {}
+    StopReason reason() const { return reason_; }
+
+private:
+    StopReason reason_;
+};
+
+std::string Fields(const JobRecord& r) {
+    return "job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db;
+}
+
+Poco::Logger& Log() { return Poco::Logger::get("jobber.sched"); }
+
+}  // namespace
+
+JobRunner::JobRunner(service::Backends& backends, CatalogGetter catalog, RunningJobs& running,
+                     RunnerSettings settings)
+    : backends_(backends), catalog_(std::move(catalog)), running_(running), settings_(std::move(settings)) {}
+
+void JobRunner::Run(const plugin::Delivery& delivery) {
+    auto& broker = *backends_.broker;
+    auto& state = *backends_.state;
+
+    jobs::JobMessage message;
+    try {
+        message = jobs::DecodeMessage(delivery.payload);
+    } catch (const std::exception& e) {
+        Log().error(std::string("dropping unreadable broker message queue=") + delivery.queue + " error=\"" +
+                    e.what() + "\"");
+        broker.Ack(delivery.receipt);
+        return;
+    }
+
+    // The state store is the truth: a message whose submission was cancelled, replaced or already
+    // finished (a redelivery after a lost ack) is dropped here.
+    auto stored = state.GetJob(message.job_id);
+    if (!stored || stored->token != message.token || !(kRunnable & JOBBER_EXPECT_STATE(stored->state))) {
+        Log().debug("skipping stale delivery job_id=" + message.job_id +
+                    (stored ? " state=" + std::string(jobs::StateName(static_cast<JobState>(stored->state)))
+                            : " state=absent"));
+        broker.Ack(delivery.receipt);
+        return;
+    }
+    JobRecord record = jobs::DecodeRecord(stored->body);
+    const std::string token = stored->token;
+
+    // Group concurrency: wait (off the worker thread, back in the broker) while the group is full.
+    const std::string group_key = "group:" + record.group_id;
+    const std::string holder = record.job_id + ":" + token;
+    const bool grouped = !record.group_id.empty() && record.group_concurrency > 0;
+    if (grouped && !state.AcquireSlot(group_key, record.group_concurrency, holder,
+                                      settings_.lease.count() * 2)) {
+        broker.Requeue(delivery.receipt, NowMs() + settings_.group_wait.count());
+        return;
+    }
+    struct SlotRelease {
+        plugin::StateClient& state;
+        const std::string& key;
+        const std::string& holder;
+        bool active;
+        ~SlotRelease() {
+            if (!active) return;
+            try {
+                state.ReleaseSlot(key, holder);
+            } catch (const std::exception& e) {
+                // The slot lapses by its lease; log so a stuck group can be explained.
+                Log().warning("group slot release failed key=" + key + " error=\"" + e.what() + "\"");
+            }
+        }
+    } slot_release{state, group_key, holder, grouped};
+
+    const auto catalog = catalog_();
+    const service::Task* task = catalog->Find(record.task);
+
+    record.state = JobState::kStarted;
+    record.attempts += 1;
+    record.started_at_ms = NowMs();
+    record.error.clear();
+    if (!state.CasJob(record.job_id, kRunnable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
+                      record.ttl_ms)
+             .ok) {
+        broker.Ack(delivery.receipt);  // cancelled between our read and our claim
+        return;
+    }
+    Log().information("job started " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
+                      " worker=" + settings_.worker_name);
+
+    auto source_it = backends_.sources.find(record.db);
+    auto results_it = backends_.results.find(record.results_backend);
+    plugin::SourceClient* source = source_it != backends_.sources.end() ? source_it->second.get() : nullptr;
+    const uint64_t query_id = next_query_id_.fetch_add(1);
+    std::shared_ptr<RunningJob> running;
+    if (source != nullptr) {
+        running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms);
+    }
+    const auto started = std::chrono::steady_clock::now();
+
+    std::string failure;
+    bool retryable = false;
+    StopReason stopped = StopReason::kNone;
+    int64_t rows = 0;
+    try {
+        if (task == nullptr) {
+            throw JobFailure("task '" + record.task + "' is not loaded on worker " + settings_.worker_name, false);
+        }
+        if (source == nullptr) {
+            throw JobFailure("db '" + record.db + "' is not configured on worker " + settings_.worker_name, false);
+        }
+        if (results_it == backends_.results.end()) {
+            throw JobFailure("results backend '" + record.results_backend + "' is not configured on worker " +
+                                 settings_.worker_name,
+                             false);
+        }
+        const int32_t expected = task->param_counts.count(record.db) ? task->param_counts.at(record.db) : -1;
+        if (expected >= 0 && static_cast<size_t>(expected) != record.args.size()) {
+            throw JobFailure("task '" + record.task + "' expects " + std::to_string(expected) + " argument" +
+                                 (expected == 1 ? "" : "s") + ", got " + std::to_string(record.args.size()),
+                             false);
+        }
+        QueryParams params(record.args);
+        plugin::QueryRequest request;
+        request.query_id = query_id;
+        request.task_name = task->definition.name;
+        request.sql = task->definition.sql;
+        request.raw = task->definition.raw;
+        request.params = params.values();
+        request.timeout_ms = record.timeout_ms;
+        request.batch_rows = settings_.batch_rows;
+
+        auto check_stop = [&] {
+            if (running->reason() != StopReason::kNone) throw JobStopped(running->reason());
+        };
+        auto stream = source->Execute(request);
+        auto& results = *results_it->second.client;
+        auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms,
+                                 stream->arrow_schema());
+        jobber::sdk::OwnedArray batch;
+        while (stream->Next(batch)) {
+            check_stop();
+            rows += (*batch).length;
+            txn->Write(batch);
+        }
+        stream.reset();  // hand the source connection back before publishing
+        check_stop();
+        // Cancel wins: publish only while the record is still this run's STARTED record.
+        auto current = state.GetJob(record.job_id);
+        if (!current || current->token != token || current->state != JOBBER_JOB_STARTED) {
+            throw JobStopped(StopReason::kCancelled);
+        }
+        txn->Commit();
+    } catch (const JobStopped& e) {
+        stopped = e.reason();
+    } catch (const JobFailure& e) {
+        failure = e.what();
+        retryable = e.retryable();
+    } catch (const plugin::PluginError& e) {
+        const StopReason reason = running ? running->reason() : StopReason::kNone;
+        if (e.code() == JOBBER_CANCELLED || reason != StopReason::kNone) {
+            stopped = reason != StopReason::kNone ? reason : StopReason::kCancelled;
+        } else {
+            // Like the seed (machinery), any query failure may be retried when the job asked for
+            // retries; only cancels, timeouts and argument-count mismatches never are.
+            failure = e.what();
+            retryable = true;
+        }
+        if (e.code() == JOBBER_DEADLINE_EXCEEDED) stopped = StopReason::kTimeout;
+    } catch (const std::exception& e) {
+        failure = std::string("internal error: ") + e.what();
+        retryable = true;
+    }
+    if (running) running_.Remove(running);
+    const int64_t elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+
+    if (stopped == StopReason::kShutdown) {
+        // Hand the job back untouched so another worker (or this one after restart) runs it.
+        record.state = JobState::kPending;
+        record.attempts -= 1;
+        if (state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_PENDING, token, jobs::EncodeRecord(record),
+                         record.ttl_ms)
+                .ok) {
+            broker.Requeue(delivery.receipt, 0);
+        } else {
+            broker.Ack(delivery.receipt);
+        }
+        Log().information("job handed back at shutdown " + Fields(record));
+        return;
+    }
+    if (stopped == StopReason::kTimeout) {
+        failure = "job exceeded its timeout of " + std::to_string(record.timeout_ms) + "ms and its query was cancelled";
+        retryable = false;
+        stopped = StopReason::kNone;
+    }
+
+    record.finished_at_ms = NowMs();
+    if (stopped == StopReason::kCancelled) {
+        // The canceller already recorded FAILURE; only fill it in if the record is still ours.
+        record.state = JobState::kFailure;
+        record.error = "job was cancelled";
+        state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record),
+                     record.ttl_ms);
+        broker.Ack(delivery.receipt);
+        Log().information("job cancelled " + Fields(record) + " ms=" + std::to_string(elapsed_ms));
+        return;
+    }
+
+    if (failure.empty()) {
+        record.state = JobState::kSuccess;
+        record.count = rows;
+        if (!state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_SUCCESS, token, jobs::EncodeRecord(record),
+                          record.ttl_ms)
+                 .ok) {
+            // Cancelled (or purged) after the table was published: a cancelled job leaves no table.
+            try {
+                results_it->second.client->Drop(record.results_table);
+            } catch (const std::exception& e) {
+                Log().error("could not drop the table of a job cancelled at commit " + Fields(record) +
+                            " error=\"" + e.what() + "\"");
+            }
+            broker.Ack(delivery.receipt);
+            Log().information("job cancelled at commit " + Fields(record));
+            return;
+        }
+        broker.Ack(delivery.receipt);
+        Log().information("job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(rows) +
+                          " ms=" + std::to_string(elapsed_ms) + " table=" + record.results_table);
+        return;
+    }
+
+    if (retryable && record.attempts <= record.max_retries) {
+        const auto delay = RetryDelay(record.attempts);
+        record.state = JobState::kRetry;
+        record.error = failure;
+        record.eta_ms = NowMs() + delay.count();
+        if (state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_RETRY, token, jobs::EncodeRecord(record),
+                         record.ttl_ms + delay.count())
+                .ok) {
+            if (!broker.Requeue(delivery.receipt, record.eta_ms)) {
+                // Lease lost while we ran: queue a fresh message for the same submission.
+                broker.Push(record.queue, jobs::EncodeMessage({record.job_id, token, record.task, record.queue,
+                                                                record.eta_ms}),
+                            record.eta_ms);
+            }
+            Log().warning("job will retry " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
+                          " delay_ms=" + std::to_string(delay.count()) + " error=\"" + failure + "\"");
+            return;
+        }
+        broker.Ack(delivery.receipt);
+        return;
+    }
+
+    record.state = JobState::kFailure;
+    record.error = failure;
+    state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record),
+                 record.ttl_ms);
+    broker.Ack(delivery.receipt);
+    Log().warning("job finished " + Fields(record) + " state=FAILURE ms=" + std::to_string(elapsed_ms) +
+                  " error=\"" + failure + "\"");
+}
+
+}  // namespace jobber::sched

@@ -1,0 +1,61 @@
+#include "jobber/sched/job_watchdog.hpp"
+
+#include <Poco/Logger.h>
+
+namespace jobber::sched {
+
+JobWatchdog::JobWatchdog(plugin::BrokerClient& broker, plugin::StateClient& state, RunningJobs& running,
+                         std::chrono::milliseconds lease, std::chrono::milliseconds tick)
+    : broker_(broker), state_(state), running_(running), lease_(lease), tick_(tick) {}
+
+JobWatchdog::~JobWatchdog() { Stop(); }
+
+void JobWatchdog::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void JobWatchdog::Stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void JobWatchdog::Loop() {
+    auto last_extend = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, tick_, [this] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        const auto now = std::chrono::steady_clock::now();
+        const bool extend = now - last_extend >= lease_ / 4;
+        if (extend) last_extend = now;
+        try {
+            Tick(extend);
+        } catch (const std::exception& e) {
+            Poco::Logger::get("jobber.sched").warning(std::string("watchdog tick failed: ") + e.what());
+        }
+        lock.lock();
+    }
+}
+
+void JobWatchdog::Tick(bool extend_leases) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& job : running_.Snapshot()) {
+        if (job->reason() != StopReason::kNone) continue;
+        if (job->timeout_ms > 0 &&
+            now - job->started > std::chrono::milliseconds(job->timeout_ms) + std::chrono::seconds(1)) {
+            RunningJobs::StopJob(*job, StopReason::kTimeout);
+            continue;
+        }
+        auto stored = state_.GetJob(job->job_id);
+        if (!stored || stored->token != job->token || stored->state != JOBBER_JOB_STARTED) {
+            RunningJobs::StopJob(*job, StopReason::kCancelled);
+            continue;
+        }
+        if (extend_leases) broker_.Extend(job->receipt, lease_);
+    }
+}
+
+}  // namespace jobber::sched
