@@ -2,6 +2,9 @@
 #
 # Builds libjobber_<name>.so as a MODULE with hidden visibility, no undefined symbols and private
 # static dependencies, so the only exported symbols are the three jobber_plugin_* entry points.
+# A cache entry, so the path is visible from every directory that calls jobber_add_plugin.
+set(_JOBBER_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/jobber_plugin.map" CACHE INTERNAL "jobber plugin linker version script")
+
 function(jobber_add_plugin name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
   set(target jobber_plugin_${name})
@@ -20,7 +23,9 @@ function(jobber_add_plugin name)
   if(DEFINED JOBBER_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${JOBBER_PLUGIN_OUTPUT_DIR}")
   endif()
-  target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL")
+  target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL"
+    "LINKER:--version-script=${_JOBBER_PLUGIN_MAP}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_JOBBER_PLUGIN_MAP}")
   # Sanitizer runtimes resolve from the host executable, so only enforce this without them.
   if(NOT JOBBER_SANITIZE)
     target_link_options(${target} PRIVATE "LINKER:--no-undefined")

@@ -6,6 +6,7 @@
 --   -- results: <backend>    the results backend its tables are written to
 --   -- queue: <queue>        the queue its jobs go to unless a request names another
 --   -- raw: 1                run the SQL as is, without preparing it at startup
+--   -- timeout: 5m           cancel a run that takes longer
 -- `?` are positional arguments, bound in order from the job's args.
 
 -- name: get_profit_summary
@@ -42,7 +43,8 @@ FROM entries;
 -- name: slow_query
 -- db: demo
 -- results: demo_results
--- Counts to a billion: runs for many seconds, to try cancelling a job or a task timeout.
+-- Counts to a billion: runs for minutes, to try cancelling a job (DELETE /jobs/{id}).
+-- To see a timeout instead, add a "timeout" tag under the name, e.g. 5s.
 WITH RECURSIVE counter(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM counter WHERE x < 1000000000)
 SELECT COUNT(*) AS counted FROM counter;
 

@@ -36,7 +36,7 @@ struct Model {
 enum Col : size_t { kBig, kDec, kDbl, kTs, kDate, kFlag, kText, kColumnCount };
 
 Schema AllTypesSchema() {
-    return {{"id", ColumnType::kBigInt},   {"amount", ColumnType::kDecimal}, {"ratio", ColumnType::kDouble},
+    return {{"id", ColumnType::kBigInt},    {"amount", ColumnType::kDecimal}, {"ratio", ColumnType::kDouble},
             {"at", ColumnType::kTimestamp}, {"day", ColumnType::kDate},       {"flag", ColumnType::kBoolean},
             {"note", ColumnType::kText}};
 }
@@ -49,9 +49,24 @@ Model MakeModel() {
     const std::set<size_t> date_nulls{3};
     const std::set<size_t> flag_nulls{2, 9, 17};
     const std::set<size_t> text_nulls{5, 6};
-    const std::vector<std::string> texts = {"",           "héllo", "日本語", "🎉",       "a\"b'c", "x",  "y",
-                                            "tab\there", "",      "z",      "long text with spaces",
-                                            "",           "ü",     "\\",     "%s",      "row15",  "é",  "end",
+    const std::vector<std::string> texts = {"",
+                                            "héllo",
+                                            "日本語",
+                                            "🎉",
+                                            "a\"b'c",
+                                            "x",
+                                            "y",
+                                            "tab\there",
+                                            "",
+                                            "z",
+                                            "long text with spaces",
+                                            "",
+                                            "ü",
+                                            "\\",
+                                            "%s",
+                                            "row15",
+                                            "é",
+                                            "end",
                                             std::string("nul\0inside", 10)};
     Model m;
     for (size_t r = 0; r < 19; ++r) {
@@ -79,13 +94,20 @@ Model MakeModel() {
 
 void AppendCell(BatchBuilder& builder, const Model& m, size_t row, size_t column) {
     switch (column) {
-        case kBig: return m.big[row] ? builder.AppendInt64(kBig, *m.big[row]) : builder.AppendNull(kBig);
-        case kDec: return m.decimal[row] ? builder.AppendText(kDec, *m.decimal[row]) : builder.AppendNull(kDec);
-        case kDbl: return m.dbl[row] ? builder.AppendDouble(kDbl, *m.dbl[row]) : builder.AppendNull(kDbl);
-        case kTs: return m.ts[row] ? builder.AppendInt64(kTs, *m.ts[row]) : builder.AppendNull(kTs);
-        case kDate: return m.date[row] ? builder.AppendDate(kDate, *m.date[row]) : builder.AppendNull(kDate);
-        case kFlag: return m.flag[row] ? builder.AppendBool(kFlag, *m.flag[row]) : builder.AppendNull(kFlag);
-        case kText: return m.text[row] ? builder.AppendText(kText, *m.text[row]) : builder.AppendNull(kText);
+        case kBig:
+            return m.big[row] ? builder.AppendInt64(kBig, *m.big[row]) : builder.AppendNull(kBig);
+        case kDec:
+            return m.decimal[row] ? builder.AppendText(kDec, *m.decimal[row]) : builder.AppendNull(kDec);
+        case kDbl:
+            return m.dbl[row] ? builder.AppendDouble(kDbl, *m.dbl[row]) : builder.AppendNull(kDbl);
+        case kTs:
+            return m.ts[row] ? builder.AppendInt64(kTs, *m.ts[row]) : builder.AppendNull(kTs);
+        case kDate:
+            return m.date[row] ? builder.AppendDate(kDate, *m.date[row]) : builder.AppendNull(kDate);
+        case kFlag:
+            return m.flag[row] ? builder.AppendBool(kFlag, *m.flag[row]) : builder.AppendNull(kFlag);
+        case kText:
+            return m.text[row] ? builder.AppendText(kText, *m.text[row]) : builder.AppendNull(kText);
     }
     FAIL() << "no column " << column;
 }
@@ -98,7 +120,9 @@ void AppendRows(BatchBuilder& builder, const Model& m, size_t begin, size_t end)
     }
 }
 
-bool SameDouble(double a, double b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+bool SameDouble(double a, double b) {
+    return std::memcmp(&a, &b, sizeof(a)) == 0;
+}
 
 // Checks every cell of `view` against model rows starting at `first`.
 void ExpectViewMatches(const BatchView& view, const Model& m, size_t first) {
@@ -106,19 +130,33 @@ void ExpectViewMatches(const BatchView& view, const Model& m, size_t first) {
         const size_t r = first + static_cast<size_t>(row);
         SCOPED_TRACE("view row " + std::to_string(row) + " = model row " + std::to_string(r));
         EXPECT_EQ(view.IsNull(kBig, row), !m.big[r]);
-        if (m.big[r]) EXPECT_EQ(view.Int64(kBig, row), *m.big[r]);
+        if (m.big[r]) {
+            EXPECT_EQ(view.Int64(kBig, row), *m.big[r]);
+        }
         EXPECT_EQ(view.IsNull(kDec, row), !m.decimal[r]);
-        if (m.decimal[r]) EXPECT_EQ(view.Text(kDec, row), *m.decimal[r]);
+        if (m.decimal[r]) {
+            EXPECT_EQ(view.Text(kDec, row), *m.decimal[r]);
+        }
         EXPECT_EQ(view.IsNull(kDbl, row), !m.dbl[r]);
-        if (m.dbl[r]) EXPECT_TRUE(SameDouble(view.Double(kDbl, row), *m.dbl[r])) << view.Double(kDbl, row);
+        if (m.dbl[r]) {
+            EXPECT_TRUE(SameDouble(view.Double(kDbl, row), *m.dbl[r])) << view.Double(kDbl, row);
+        }
         EXPECT_EQ(view.IsNull(kTs, row), !m.ts[r]);
-        if (m.ts[r]) EXPECT_EQ(view.Int64(kTs, row), *m.ts[r]);
+        if (m.ts[r]) {
+            EXPECT_EQ(view.Int64(kTs, row), *m.ts[r]);
+        }
         EXPECT_EQ(view.IsNull(kDate, row), !m.date[r]);
-        if (m.date[r]) EXPECT_EQ(view.Date(kDate, row), *m.date[r]);
+        if (m.date[r]) {
+            EXPECT_EQ(view.Date(kDate, row), *m.date[r]);
+        }
         EXPECT_EQ(view.IsNull(kFlag, row), !m.flag[r]);
-        if (m.flag[r]) EXPECT_EQ(view.Bool(kFlag, row), *m.flag[r]);
+        if (m.flag[r]) {
+            EXPECT_EQ(view.Bool(kFlag, row), *m.flag[r]);
+        }
         EXPECT_EQ(view.IsNull(kText, row), !m.text[r]);
-        if (m.text[r]) EXPECT_EQ(view.Text(kText, row), *m.text[r]);
+        if (m.text[r]) {
+            EXPECT_EQ(view.Text(kText, row), *m.text[r]);
+        }
     }
 }
 
@@ -151,8 +189,8 @@ TEST(BatchBuilderTest, AllColumnTypesRoundTripWithNullsAcrossBitBoundaries) {
     EXPECT_EQ(a.buffers[0], nullptr);
     ASSERT_EQ(a.n_children, 7);
 
-    const int64_t expected_nulls[] = {CountNulls(m.big), CountNulls(m.decimal), CountNulls(m.dbl), CountNulls(m.ts),
-                                      CountNulls(m.date), CountNulls(m.flag),   CountNulls(m.text)};
+    const int64_t expected_nulls[] = {CountNulls(m.big),  CountNulls(m.decimal), CountNulls(m.dbl), CountNulls(m.ts),
+                                      CountNulls(m.date), CountNulls(m.flag),    CountNulls(m.text)};
     for (size_t c = 0; c < kColumnCount; ++c) {
         SCOPED_TRACE("column " + schema[c].name);
         const ArrowArray& child = *a.children[c];
@@ -183,9 +221,15 @@ TEST(BatchBuilderTest, AllColumnTypesRoundTripWithNullsAcrossBitBoundaries) {
     const auto* big = static_cast<const int64_t*>(a.children[kBig]->buffers[1]);
     const auto* days = static_cast<const int32_t*>(a.children[kDate]->buffers[1]);
     for (size_t r = 0; r < 19; ++r) {
-        if (m.big[r]) EXPECT_EQ(big[r], *m.big[r]);
-        if (m.date[r]) EXPECT_EQ(days[r], *m.date[r]);
-        if (m.flag[r]) EXPECT_EQ(Bit(a.children[kFlag]->buffers[1], static_cast<int64_t>(r)), *m.flag[r]);
+        if (m.big[r]) {
+            EXPECT_EQ(big[r], *m.big[r]);
+        }
+        if (m.date[r]) {
+            EXPECT_EQ(days[r], *m.date[r]);
+        }
+        if (m.flag[r]) {
+            EXPECT_EQ(Bit(a.children[kFlag]->buffers[1], static_cast<int64_t>(r)), *m.flag[r]);
+        }
     }
 
     BatchView view(*batch, schema);
@@ -205,7 +249,7 @@ TEST(BatchBuilderTest, BooleansAreBitPackedLeastSignificantBitFirst) {
     const ArrowArray& child = *(*batch).children[0];
     ASSERT_EQ(child.length, 11);
     const auto* bits = static_cast<const uint8_t*>(child.buffers[1]);
-    EXPECT_EQ(bits[0], 0x8D);  // rows 0, 2, 3 and 7
+    EXPECT_EQ(bits[0], 0x8D);         // rows 0, 2, 3 and 7
     EXPECT_EQ(bits[1] & 0x07, 0x01);  // row 8; rows 9 (false) and 10 (null) clear
     const auto* validity = static_cast<const uint8_t*>(child.buffers[0]);
     ASSERT_NE(validity, nullptr);
@@ -374,13 +418,21 @@ TEST_F(SlicedBatchTest, ViewReadsUnevenChildOffsets) {
     for (int64_t row = 0; row < 18; ++row) {
         const size_t r = static_cast<size_t>(row);
         EXPECT_EQ(view.IsNull(kBig, row), !model_.big[r + 1]) << row;
-        if (model_.big[r + 1]) EXPECT_EQ(view.Int64(kBig, row), *model_.big[r + 1]) << row;
+        if (model_.big[r + 1]) {
+            EXPECT_EQ(view.Int64(kBig, row), *model_.big[r + 1]) << row;
+        }
         EXPECT_EQ(view.IsNull(kText, row), !model_.text[r + 1]) << row;
-        if (model_.text[r + 1]) EXPECT_EQ(view.Text(kText, row), *model_.text[r + 1]) << row;
+        if (model_.text[r + 1]) {
+            EXPECT_EQ(view.Text(kText, row), *model_.text[r + 1]) << row;
+        }
         EXPECT_EQ(view.IsNull(kFlag, row), !model_.flag[r + 1]) << row;
-        if (model_.flag[r + 1]) EXPECT_EQ(view.Bool(kFlag, row), *model_.flag[r + 1]) << row;
+        if (model_.flag[r + 1]) {
+            EXPECT_EQ(view.Bool(kFlag, row), *model_.flag[r + 1]) << row;
+        }
         EXPECT_EQ(view.IsNull(kDate, row), !model_.date[r]) << row;
-        if (model_.date[r]) EXPECT_EQ(view.Date(kDate, row), *model_.date[r]) << row;
+        if (model_.date[r]) {
+            EXPECT_EQ(view.Date(kDate, row), *model_.date[r]) << row;
+        }
     }
 }
 
@@ -473,9 +525,9 @@ TEST(BatchBuilderTest, AColumnLongerThanTheFirstIsAlsoAMismatch) {
 // Each append function against each column type: the wrong ones throw naming the column and its
 // type, and do not count as a value.
 TEST(BatchBuilderTest, WrongTypeAppendsThrowNamingTheColumn) {
-    const Schema schema{{"c_bigint", ColumnType::kBigInt},   {"c_decimal", ColumnType::kDecimal},
-                        {"c_double", ColumnType::kDouble},   {"c_timestamp", ColumnType::kTimestamp},
-                        {"c_date", ColumnType::kDate},       {"c_boolean", ColumnType::kBoolean},
+    const Schema schema{{"c_bigint", ColumnType::kBigInt}, {"c_decimal", ColumnType::kDecimal},
+                        {"c_double", ColumnType::kDouble}, {"c_timestamp", ColumnType::kTimestamp},
+                        {"c_date", ColumnType::kDate},     {"c_boolean", ColumnType::kBoolean},
                         {"c_text", ColumnType::kText}};
     const char* type_names[] = {"BIGINT", "DECIMAL", "DOUBLE", "TIMESTAMP", "DATE", "BOOLEAN", "TEXT"};
     struct Append {

@@ -28,13 +28,17 @@ std::string Metadata(const std::vector<std::pair<std::string, std::string>>& pai
     return out;
 }
 
+using Columns = std::vector<std::pair<const char*, const char*>>;
+
 // A hand-built struct schema whose children the test controls completely.
 struct HandSchema {
     std::vector<ArrowSchema> children;
     std::vector<ArrowSchema*> pointers;
     ArrowSchema root{};
 
-    HandSchema(std::vector<std::pair<const char*, const char*>> columns, std::vector<const char*> metadata = {}) {
+    HandSchema(const HandSchema&) = delete;
+    HandSchema& operator=(const HandSchema&) = delete;
+    explicit HandSchema(Columns columns, std::vector<const char*> metadata = {}) {
         children.resize(columns.size());
         for (size_t i = 0; i < columns.size(); ++i) {
             children[i] = ArrowSchema{};
@@ -57,9 +61,9 @@ TEST(ColumnsTest, TypeNamesAndArrowFormatsMatchTheAbiTable) {
         const char* format;
     };
     // The formats are fixed by jobber/abi/source.h.
-    const Row rows[] = {{ColumnType::kBigInt, "BIGINT", "l"},       {ColumnType::kDecimal, "DECIMAL", "u"},
-                        {ColumnType::kDouble, "DOUBLE", "g"},       {ColumnType::kTimestamp, "TIMESTAMP", "tsu:UTC"},
-                        {ColumnType::kDate, "DATE", "tdD"},         {ColumnType::kBoolean, "BOOLEAN", "b"},
+    const Row rows[] = {{ColumnType::kBigInt, "BIGINT", "l"}, {ColumnType::kDecimal, "DECIMAL", "u"},
+                        {ColumnType::kDouble, "DOUBLE", "g"}, {ColumnType::kTimestamp, "TIMESTAMP", "tsu:UTC"},
+                        {ColumnType::kDate, "DATE", "tdD"},   {ColumnType::kBoolean, "BOOLEAN", "b"},
                         {ColumnType::kText, "TEXT", "u"}};
     for (const Row& row : rows) {
         EXPECT_STREQ(TypeName(row.type), row.name);
@@ -68,9 +72,9 @@ TEST(ColumnsTest, TypeNamesAndArrowFormatsMatchTheAbiTable) {
 }
 
 TEST(ExportSchemaTest, WritesANullableStructWithOneChildPerColumn) {
-    const Schema schema{{"id", ColumnType::kBigInt},      {"amount", ColumnType::kDecimal},
-                        {"ratio", ColumnType::kDouble},   {"at", ColumnType::kTimestamp},
-                        {"day", ColumnType::kDate},       {"flag", ColumnType::kBoolean},
+    const Schema schema{{"id", ColumnType::kBigInt},    {"amount", ColumnType::kDecimal},
+                        {"ratio", ColumnType::kDouble}, {"at", ColumnType::kTimestamp},
+                        {"day", ColumnType::kDate},     {"flag", ColumnType::kBoolean},
                         {"note", ColumnType::kText}};
     OwnedSchema out;
     ExportSchema(schema, out.get());
@@ -91,7 +95,9 @@ TEST(ExportSchemaTest, WritesANullableStructWithOneChildPerColumn) {
         EXPECT_EQ(child.n_children, 0);
         EXPECT_EQ(child.dictionary, nullptr);
         EXPECT_NE(child.release, nullptr);
-        if (i != 1) EXPECT_EQ(child.metadata, nullptr);
+        if (i != 1) {
+            EXPECT_EQ(child.metadata, nullptr);
+        }
     }
     // The decimal column carries exactly one pair, byte for byte.
     const std::string expected = Metadata({{"ARROW:extension:name", "jobber.decimal"}});
@@ -146,10 +152,11 @@ TEST(ExportSchemaTest, ChildMovedOutOfTheSchemaOutlivesItsParent) {
 
 TEST(ImportSchemaTest, ReadsHandBuiltSchemas) {
     const std::string decimal = Metadata({{"ARROW:extension:name", "jobber.decimal"}});
-    HandSchema in({{"n", "l"}, {"d", "u"}, {"t", "u"}, {"x", "g"}, {"ts", "tsu:UTC"}, {"day", "tdD"}, {"b", "b"}},
-                  {nullptr, decimal.data()});
-    const Schema expected{{"n", ColumnType::kBigInt},  {"d", ColumnType::kDecimal},     {"t", ColumnType::kText},
-                          {"x", ColumnType::kDouble},  {"ts", ColumnType::kTimestamp}, {"day", ColumnType::kDate},
+    HandSchema in(
+        Columns{{"n", "l"}, {"d", "u"}, {"t", "u"}, {"x", "g"}, {"ts", "tsu:UTC"}, {"day", "tdD"}, {"b", "b"}},
+        {nullptr, decimal.data()});
+    const Schema expected{{"n", ColumnType::kBigInt}, {"d", ColumnType::kDecimal},    {"t", ColumnType::kText},
+                          {"x", ColumnType::kDouble}, {"ts", ColumnType::kTimestamp}, {"day", ColumnType::kDate},
                           {"b", ColumnType::kBoolean}};
     EXPECT_EQ(ImportSchema(in.root), expected);
 }
@@ -158,7 +165,7 @@ TEST(ImportSchemaTest, FindsTheDecimalExtensionAmongOtherMetadata) {
     const std::string second = Metadata({{"comment", "money"}, {"ARROW:extension:name", "jobber.decimal"}});
     const std::string other = Metadata({{"ARROW:extension:name", "arrow.uuid"}});
     const std::string metadata_only = Metadata({{"ARROW:extension:metadata", "jobber.decimal"}});
-    HandSchema in({{"a", "u"}, {"b", "u"}, {"c", "u"}}, {second.data(), other.data(), metadata_only.data()});
+    HandSchema in(Columns{{"a", "u"}, {"b", "u"}, {"c", "u"}}, {second.data(), other.data(), metadata_only.data()});
     const Schema schema = ImportSchema(in.root);
     ASSERT_EQ(schema.size(), 3u);
     EXPECT_EQ(schema[0].type, ColumnType::kDecimal);
@@ -167,22 +174,22 @@ TEST(ImportSchemaTest, FindsTheDecimalExtensionAmongOtherMetadata) {
 }
 
 TEST(ImportSchemaTest, RefusesUnsupportedColumnFormatsNamingTheColumn) {
-    for (const char* format : {"i", "L", "f", "z", "U", "tsu:", "tsn:UTC", "tsu:Europe/Paris", "tdm", "d:10,2", "+l",
-                               "+s", "n", ""}) {
+    for (const char* format :
+         {"i", "L", "f", "z", "U", "tsu:", "tsn:UTC", "tsu:Europe/Paris", "tdm", "d:10,2", "+l", "+s", "n", ""}) {
         SCOPED_TRACE(format);
-        HandSchema in({{"ok", "l"}, {"bad \"col\"", format}});
+        HandSchema in(Columns{{"ok", "l"}, {"bad \"col\"", format}});
         ExpectError([&] { ImportSchema(in.root); }, JOBBER_INVALID_ARGUMENT,
                     {"'bad \"col\"'", "unsupported Arrow format '" + std::string(format) + "'"});
     }
 }
 
 TEST(ImportSchemaTest, RefusesANullChildFormat) {
-    HandSchema in({{"nothing", nullptr}});
+    HandSchema in(Columns{{"nothing", nullptr}});
     ExpectError([&] { ImportSchema(in.root); }, JOBBER_INVALID_ARGUMENT, {"'nothing'", "unsupported"});
 }
 
 TEST(ImportSchemaTest, RefusesATopLevelThatIsNotAStruct) {
-    HandSchema in({{"a", "l"}});
+    HandSchema in(Columns{{"a", "l"}});
     in.root.format = "l";
     ExpectError([&] { ImportSchema(in.root); }, JOBBER_INVALID_ARGUMENT, {"'+s'"});
     in.root.format = nullptr;

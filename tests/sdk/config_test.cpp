@@ -67,8 +67,8 @@ TEST(ConfigTest, ReadsIntegers) {
 }
 
 TEST(ConfigTest, BadIntegersThrowNamingKeyAndValue) {
-    for (const char* bad : {"12abc", "abc", "1.5", "0x10", "1e3", "--1", "99999999999999999999", "-99999999999999999999",
-                            "12 ", "true"}) {
+    for (const char* bad : {"12abc", "abc", "1.5", "0x10", "1e3", "--1", "99999999999999999999",
+                            "-99999999999999999999", "12 ", "true"}) {
         SCOPED_TRACE(bad);
         const Config config = MakeConfig({{"pool_size", bad}});
         ExpectError([&] { config.GetInt("pool_size", 1); }, JOBBER_INVALID_ARGUMENT,

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -110,9 +111,9 @@ inline jobber_value IntValue(int64_t v) {
 inline jobber_value DoubleValue(double v) {
     return jobber_value{JOBBER_VALUE_DOUBLE, 0, 0, v, nullptr, 0};
 }
-// `text` must outlive the query.
-inline jobber_value TextValue(const std::string& text) {
-    return jobber_value{JOBBER_VALUE_TEXT, 0, 0, 0.0, text.c_str(), text.size()};
+// Borrows `text`: it must outlive the query (string literals do).
+inline jobber_value TextValue(std::string_view text) {
+    return jobber_value{JOBBER_VALUE_TEXT, 0, 0, 0.0, text.data(), text.size()};
 }
 
 // Query borrows `task` and `sql` (string_views), so they must outlive its use.

@@ -32,6 +32,7 @@ void RowStreamReader::Fail(int errno_code, const char* operation) {
     if (errno_code == ECANCELED) code = JOBBER_CANCELLED;
     if (errno_code == ETIMEDOUT) code = JOBBER_DEADLINE_EXCEEDED;
     if (errno_code == EINVAL) code = JOBBER_INVALID_ARGUMENT;
+    if (errno_code == EAGAIN) code = JOBBER_UNAVAILABLE;
     throw PluginError(code, message);
 }
 

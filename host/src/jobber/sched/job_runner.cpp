@@ -109,6 +109,16 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     const auto catalog = catalog_();
     const service::Task* task = catalog->Find(record.task);
 
+    auto source_it = backends_.sources.find(record.db);
+    auto results_it = backends_.results.find(record.results_backend);
+    plugin::SourceClient* source = source_it != backends_.sources.end() ? source_it->second.get() : nullptr;
+    const uint64_t query_id = next_query_id_.fetch_add(1);
+    // Registered before the claim, so a cancel or shutdown that sees STARTED also finds it here.
+    std::shared_ptr<RunningJob> running;
+    if (source != nullptr) {
+        running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms);
+    }
+
     record.state = JobState::kStarted;
     record.attempts += 1;
     record.started_at_ms = NowMs();
@@ -116,20 +126,12 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     if (!state.CasJob(record.job_id, kRunnable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
                       record.ttl_ms)
              .ok) {
+        if (running) running_.Remove(running);
         broker.Ack(delivery.receipt);  // cancelled between our read and our claim
         return;
     }
     Log().information("job started " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
                       " worker=" + settings_.worker_name);
-
-    auto source_it = backends_.sources.find(record.db);
-    auto results_it = backends_.results.find(record.results_backend);
-    plugin::SourceClient* source = source_it != backends_.sources.end() ? source_it->second.get() : nullptr;
-    const uint64_t query_id = next_query_id_.fetch_add(1);
-    std::shared_ptr<RunningJob> running;
-    if (source != nullptr) {
-        running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms);
-    }
     const auto started = std::chrono::steady_clock::now();
 
     std::string failure;
@@ -167,6 +169,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         auto check_stop = [&] {
             if (running->reason() != StopReason::kNone) throw JobStopped(running->reason());
         };
+        check_stop();
         auto stream = source->Execute(request);
         auto& results = *results_it->second.client;
         auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms,

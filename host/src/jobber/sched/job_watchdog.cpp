@@ -43,7 +43,12 @@ void JobWatchdog::Loop() {
 void JobWatchdog::Tick(bool extend_leases) {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& job : running_.Snapshot()) {
-        if (job->reason() != StopReason::kNone) continue;
+        if (job->reason() != StopReason::kNone) {
+            const auto sent = std::chrono::steady_clock::time_point(
+                std::chrono::steady_clock::duration(job->cancel_sent_at.load()));
+            if (now - sent > std::chrono::seconds(1)) RunningJobs::ResendCancel(*job);
+            continue;
+        }
         if (job->timeout_ms > 0 &&
             now - job->started > std::chrono::milliseconds(job->timeout_ms) + std::chrono::seconds(1)) {
             RunningJobs::StopJob(*job, StopReason::kTimeout);

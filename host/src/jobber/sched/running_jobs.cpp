@@ -15,6 +15,7 @@ std::shared_ptr<RunningJob> RunningJobs::Add(std::string job_id, std::string tok
     job->started = std::chrono::steady_clock::now();
     job->timeout_ms = timeout_ms;
     std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_all_reason_ != StopReason::kNone) job->stop_reason = static_cast<int>(stop_all_reason_);
     jobs_.emplace(job->job_id, job);
     return job;
 }
@@ -33,6 +34,11 @@ void RunningJobs::Remove(const std::shared_ptr<RunningJob>& job) {
 void RunningJobs::StopJob(RunningJob& job, StopReason reason) {
     int expected = static_cast<int>(StopReason::kNone);
     if (!job.stop_reason.compare_exchange_strong(expected, static_cast<int>(reason))) return;
+    ResendCancel(job);
+}
+
+void RunningJobs::ResendCancel(RunningJob& job) {
+    job.cancel_sent_at = std::chrono::steady_clock::now().time_since_epoch().count();
     try {
         job.source->Cancel(job.query_id);
     } catch (const std::exception& e) {
@@ -56,6 +62,10 @@ bool RunningJobs::Stop(const std::string& job_id, const std::string& token, Stop
 }
 
 void RunningJobs::StopAll(StopReason reason) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_all_reason_ = reason;
+    }
     for (auto& job : Snapshot()) StopJob(*job, reason);
 }
 

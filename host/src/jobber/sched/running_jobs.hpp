@@ -27,6 +27,9 @@ struct RunningJob {
     std::chrono::steady_clock::time_point started;
     int64_t timeout_ms = 0;
     std::atomic<int> stop_reason{static_cast<int>(StopReason::kNone)};
+    // steady_clock ticks of the last cancel sent, so the watchdog can repeat a cancel that raced
+    // with the query's start.
+    std::atomic<int64_t> cancel_sent_at{0};
 
     StopReason reason() const { return static_cast<StopReason>(stop_reason.load()); }
 };
@@ -40,16 +43,20 @@ public:
 
     // Asks the job's query to stop (first reason wins); true when the job runs here.
     bool Stop(const std::string& job_id, const std::string& token, StopReason reason);
+    // Stops every running job, and every job added from now on (shutdown).
     void StopAll(StopReason reason);
 
     std::vector<std::shared_ptr<RunningJob>> Snapshot() const;
     size_t size() const;
 
-    // Stops one job: records the reason and cancels its query in the database.
+    // Stops one job: records the reason (first wins) and cancels its query in the database.
     static void StopJob(RunningJob& job, StopReason reason);
+    // Sends the cancel again for a job already stopped (the first may have preceded the query).
+    static void ResendCancel(RunningJob& job);
 
 private:
     mutable std::mutex mutex_;
+    StopReason stop_all_reason_ = StopReason::kNone;
     std::multimap<std::string, std::shared_ptr<RunningJob>> jobs_;
 };
 

@@ -12,7 +12,7 @@ struct TaskDefinition {
     std::string name;                  // [A-Za-z0-9_.-]+, unique across every loaded file
     std::string sql;                   // the query text, trimmed; SQL comments inside it are kept
     std::vector<std::string> dbs;      // "-- db: a, b": a random one per job; empty means the host picks
-    std::string queue;                 // "-- queue:": empty means the job request's or the default queue
+    std::string queue;                 // "-- queue:": used unless the job request names one; empty: default queue
     std::vector<std::string> results;  // "-- results: a, b": a random one per job; empty means the host picks
     bool raw = false;                  // "-- raw: 1": run as-is, without preparing the statement
     std::optional<std::chrono::milliseconds> timeout;  // "-- timeout: 5m": cancel the query after this long
@@ -23,7 +23,7 @@ struct TaskDefinition {
 // Something odd that does not stop start-up (an unknown tag, a directory without .sql files). The host logs these.
 struct ParseWarning {
     std::string file;
-    int line;  // 0 when the warning is about a directory rather than a line
+    int line = 0;  // 0 when the warning is about a directory rather than a line
     std::string message;
 };
 

@@ -1,6 +1,7 @@
 #include "jobber/tasks/task_loader.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>

@@ -4,7 +4,12 @@
  * is acked, requeued or its lease extended before the lease ends, the broker delivers it again.
  * Payloads are opaque bytes to the broker.
  *
- * Threading: every function taking a jobber_broker* may be called concurrently from any thread. */
+ * Order: FIFO within a queue. Across the queues of one pop the order is the broker's (the memory
+ * broker serves the oldest message first; networked brokers may not).
+ *
+ * Threading: every function taking a jobber_broker* may be called concurrently from any thread,
+ * except close, which the host calls only after every other call on the instance has returned.
+ * Blocking calls are bounded by their wait argument. */
 #ifndef JOBBER_ABI_BROKER_H
 #define JOBBER_ABI_BROKER_H
 
@@ -47,18 +52,21 @@ typedef struct jobber_broker_vtable {
      * the broker has durably accepted the message (as durable as the broker is). */
     jobber_code (*push)(jobber_broker* broker, const char* queue, const char* payload, size_t payload_size,
                         int64_t eta_unix_ms, jobber_error* error);
-    /* Lease the oldest ready message of any of `queues`, waiting up to `wait_ms`. Returns
-     * DEADLINE_EXCEEDED when nothing arrived; `out` is filled only on OK. */
+    /* Lease the next ready message of any of `queues`, waiting up to `wait_ms` (<= 0: do not wait).
+     * Returns DEADLINE_EXCEEDED when nothing arrived; `out` is filled only on OK. The caller sets
+     * out->struct_size; the plugin never writes past it. */
     jobber_code (*pop)(jobber_broker* broker, const char* const* queues, uint32_t queue_count, int64_t wait_ms,
                        int64_t lease_ms, jobber_delivery* out, jobber_error* error);
     /* Finish a delivery: the message is gone. NOT_FOUND when the lease was lost. */
     jobber_code (*ack)(jobber_broker* broker, const char* receipt, jobber_error* error);
-    /* Give a leased message back, deliverable again at `eta_unix_ms` (0 = now). */
+    /* Give a leased message back, deliverable again at `eta_unix_ms` (0 = now). NOT_FOUND when
+     * the lease was lost (expired, or the message was redelivered to someone else). */
     jobber_code (*requeue)(jobber_broker* broker, const char* receipt, int64_t eta_unix_ms, jobber_error* error);
     /* Heartbeat: extend a lease to now + lease_ms. NOT_FOUND when the lease was lost. */
     jobber_code (*extend)(jobber_broker* broker, const char* receipt, int64_t lease_ms, jobber_error* error);
     /* Visit pending (not leased) messages of `queue` in delivery order, delayed ones after ready
-     * ones. UNIMPLEMENTED when the broker cannot browse. */
+     * ones. UNIMPLEMENTED when the broker cannot browse. The visitor must not call back into the
+     * broker. */
     jobber_code (*list_pending)(jobber_broker* broker, const char* queue, jobber_pending_visitor visitor,
                                 void* context, jobber_error* error);
     /* Cheap reachability check for readiness probes. */

@@ -27,7 +27,7 @@ typedef struct jobber_results_target {
 typedef struct jobber_results_vtable {
     uint32_t struct_size;
     jobber_code (*open)(const jobber_open_args* args, jobber_results** out, jobber_error* error);
-    /* Only after every transaction of the instance has been released. */
+    /* Only after every transaction of the instance has been released and every other call returned. */
     void (*close)(jobber_results* results);
     /* Longest table name, in bytes, the database accepts unchanged. */
     uint32_t (*max_identifier_length)(jobber_results* results);

@@ -56,13 +56,14 @@ typedef struct jobber_query {
 } jobber_query;
 
 /* Stream error codes returned by get_next/get_schema (errno values, as the Arrow spec asks):
- * ECANCELED after cancel, ETIMEDOUT after timeout_ms, EIO for database errors, ENOMEM. The text is
- * in get_last_error. */
+ * ECANCELED after cancel, ETIMEDOUT after timeout_ms, EAGAIN when the database became unavailable
+ * (a retry may help), EINVAL for errors in the query itself, EIO for other database errors, ENOMEM.
+ * The text is in get_last_error. */
 
 typedef struct jobber_source_vtable {
     uint32_t struct_size;
     jobber_code (*open)(const jobber_open_args* args, jobber_source** out, jobber_error* error);
-    /* Only after every stream of the instance has been released. */
+    /* Only after every stream of the instance has been released and every other call returned. */
     void (*close)(jobber_source* source);
     /* Check the SQL of a task (prepare it unless raw) and report its parameter count.
      * INVALID_ARGUMENT for SQL the database rejects; UNAVAILABLE when it cannot be reached. */

@@ -6,7 +6,9 @@
  * All writes are compare-and-set on (state, token), which is what makes "claim this job ID
  * unless it is pending or running" and "cancel wins over finish" atomic across processes.
  *
- * Threading: every function taking a jobber_state* may be called concurrently from any thread. */
+ * Threading: every function taking a jobber_state* may be called concurrently from any thread,
+ * except close, which the host calls only after every other call on the instance has returned.
+ * TTLs and leases are milliseconds; 0 means "no expiry" for records, and a slot lease must be > 0. */
 #ifndef JOBBER_ABI_STATE_H
 #define JOBBER_ABI_STATE_H
 
@@ -56,14 +58,15 @@ typedef struct jobber_state_vtable {
     /* Write `record` if the current record matches: absent and JOBBER_EXPECT_ABSENT is in
      * `expect_mask`, or its state's bit is in `expect_mask` and (`expect_token` is NULL or equals
      * its token). Otherwise FAILED_PRECONDITION, and `current` (when non-NULL) receives the record
-     * found (state 0 when absent). */
+     * found (state 0 when absent). `current` is untouched on success. */
     jobber_code (*cas_job)(jobber_state* state, const char* job_id, uint32_t expect_mask, const char* expect_token,
                            const jobber_job_write* record, jobber_job_record* current, jobber_error* error);
     /* NOT_FOUND when absent. */
     jobber_code (*get_job)(jobber_state* state, const char* job_id, jobber_job_record* out, jobber_error* error);
     /* Removes the record; OK when already absent. */
     jobber_code (*delete_job)(jobber_state* state, const char* job_id, jobber_error* error);
-    /* Group records: opaque bodies with an expiry, last write wins. */
+    /* Group records: opaque bodies with an expiry, last write wins. get_group: NOT_FOUND when
+     * absent; delete_group: OK when already absent. */
     jobber_code (*put_group)(jobber_state* state, const char* group_id, const char* body, size_t body_size,
                              int64_t ttl_ms, jobber_error* error);
     jobber_code (*get_group)(jobber_state* state, const char* group_id, jobber_buffer* out, jobber_error* error);

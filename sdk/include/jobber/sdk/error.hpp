@@ -75,7 +75,7 @@ jobber_code Guard(jobber_error* error, Body&& body) noexcept {
         return JOBBER_OK;
     } catch (const Error& e) {
         SetError(error, e.what(), e.vendor_code(), e.sqlstate().c_str());
-        return e.code();
+        return e.code() != JOBBER_OK ? e.code() : JOBBER_INTERNAL;  // the body did not finish: never report OK
     } catch (const std::bad_alloc&) {
         SetError(error, "out of memory");
         return JOBBER_INTERNAL;

@@ -37,6 +37,16 @@ inline char* DupString(std::string_view s) {
     return out;
 }
 
+// Zeroes a caller-allocated output struct, never past the caller's own struct_size: a newer plugin
+// may be built with a larger struct than the host that calls it.
+template <class Out>
+void ClearOutput(Out* out) {
+    const uint32_t size = out->struct_size;
+    const size_t n = size == 0 || size > sizeof(Out) ? sizeof(Out) : size;
+    std::memset(static_cast<void*>(out), 0, n);
+    out->struct_size = size;
+}
+
 inline OpenArgs MakeOpenArgs(const jobber_open_args* args) {
     if (args == nullptr) throw Error(JOBBER_INVALID_ARGUMENT, "open called without arguments");
     return OpenArgs{args->instance_name != nullptr ? args->instance_name : "", Config(args->config, args->config_count)};
@@ -54,6 +64,7 @@ inline int ErrnoFor(jobber_code code) {
         case JOBBER_CANCELLED: return ECANCELED;
         case JOBBER_DEADLINE_EXCEEDED: return ETIMEDOUT;
         case JOBBER_INVALID_ARGUMENT: return EINVAL;
+        case JOBBER_UNAVAILABLE: return EAGAIN;  // keeps "a retry may help" across the stream
         default: return EIO;
     }
 }
@@ -137,9 +148,7 @@ const jobber_broker_vtable* BrokerVtable() {
                 auto d = AsBroker(b)->Pop(names, std::chrono::milliseconds(wait_ms), std::chrono::milliseconds(lease_ms));
                 if (!d) return;
                 got = true;
-                const uint32_t size = out->struct_size;
-                std::memset(out, 0, sizeof(*out));
-                out->struct_size = size;
+                ClearOutput(out);
                 out->payload = DupString(d->payload);
                 out->payload_size = d->payload.size();
                 out->queue = DupString(d->queue);
@@ -187,9 +196,7 @@ inline void ReleaseJobRecord(jobber_job_record* r) {
 }
 
 inline void ExportJobRecord(const JobRecord& in, jobber_job_record* out) {
-    const uint32_t size = out->struct_size;
-    std::memset(out, 0, sizeof(*out));
-    out->struct_size = size;
+    ClearOutput(out);
     out->state = in.state;
     out->token = DupString(in.token);
     out->body = DupString(in.body);

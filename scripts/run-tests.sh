@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs packages, builds, runs the sanitizer
+# builds (ASan+UBSan over the unit and plugin tests, TSan over the scheduler and broker/state
+# contract tests), then the full suite (unit, plugin, ABI, end-to-end). Ends with ctest's summary.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${TEST_BUILD_ROOT:-$root/build-ci}"
+jobs="${JOBS:-$(nproc)}"
+
+"$root/scripts/install-deps.sh"
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir="$1"; shift
+  cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJOBBER_BUILD_BENCHMARKS=OFF "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+echo "== format check"
+if command -v clang-format >/dev/null; then
+  files=$(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null || true)
+  if [[ -n "$files" ]]; then
+    (cd "$root" && clang-format --dry-run --Werror $files)
+  fi
+fi
+
+echo "== ASan+UBSan build: unit and plugin tests"
+configure_and_build "$out/asan" -DJOBBER_SANITIZE=address,undefined
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$out/asan" -L unit --output-on-failure -j "$jobs" --timeout 300
+
+echo "== TSan build: scheduler and broker/state contract tests"
+configure_and_build "$out/tsan" -DJOBBER_SANITIZE=thread
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
+  ctest --test-dir "$out/tsan" -R 'Scheduler|Contract|RunningJobs' --output-on-failure -j 1 --timeout 300
+
+echo "== full suite"
+configure_and_build "$out/release"
+ctest --test-dir "$out/release" --output-on-failure -j "$jobs" --timeout 300
