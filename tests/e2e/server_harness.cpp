@@ -553,20 +553,25 @@ std::string DescribeRow(const std::vector<std::optional<std::string>>& row) {
 }
 
 void CreateSourceDb(const fs::path& path, const std::string& extra_sql) {
-    // The seed takes a few hundred milliseconds; build it once per process and copy it.
-    static TempDir cache_dir;
-    static bool seeded = false;
-    const fs::path cached = cache_dir.path() / "seeded.db";
+    // The seed takes a few hundred milliseconds and ctest runs every test in its own process, so the seeded file is
+    // cached in the build tree, keyed by the seed's text, and copied.
+    const std::string seed = ReadFile(RepoRoot() / "sql" / "demo-data" / "seed.sql");
+    if (seed.empty()) throw std::runtime_error("cannot read sql/demo-data/seed.sql under " + RepoRoot().string());
+    const fs::path cache_dir = JOBBER_E2E_CACHE_DIR;
+    const fs::path cached = cache_dir / ("seeded-" + std::to_string(std::hash<std::string>{}(seed)) + ".db");
     {
         std::lock_guard<std::mutex> lock(seed_mutex);
-        if (!seeded) {
-            const std::string seed = ReadFile(RepoRoot() / "sql" / "demo-data" / "seed.sql");
-            if (seed.empty())
-                throw std::runtime_error("cannot read sql/demo-data/seed.sql under " + RepoRoot().string());
-            Sqlite conn(cached, true);
-            conn.Exec("PRAGMA synchronous=OFF");
-            conn.Exec(seed);
-            seeded = true;
+        if (!fs::exists(cached)) {
+            fs::create_directories(cache_dir);
+            // Built under a unique name and renamed, so concurrent test processes never see half a file.
+            const fs::path building = cached.string() + "." + std::to_string(getpid()) + ".tmp";
+            fs::remove(building);
+            {
+                Sqlite conn(building, true);
+                conn.Exec("PRAGMA synchronous=OFF");
+                conn.Exec(seed);
+            }
+            fs::rename(building, cached);
         }
     }
     fs::copy_file(cached, path, fs::copy_options::overwrite_existing);

@@ -46,7 +46,7 @@ const ThrowKind kKinds[] = {
     {"NonStdException", "int", JOBBER_INTERNAL, "plugin threw a non-standard exception", false, JOBBER_UNKNOWN},
     {"BadAlloc", "bad_alloc", JOBBER_INTERNAL, "out of memory", false, JOBBER_UNKNOWN},
     {"ErrorUnavailable", "error:14", JOBBER_UNAVAILABLE, "throwing fixture: {where} threw error:14", true,
-     JOBBER_UNKNOWN},
+     JOBBER_UNAVAILABLE},
     {"ErrorInvalidArgument", "error:3", JOBBER_INVALID_ARGUMENT, "throwing fixture: {where} threw error:3", true,
      JOBBER_INVALID_ARGUMENT},
     {"ErrorAlreadyExists", "error:6", JOBBER_ALREADY_EXISTS, "throwing fixture: {where} threw error:6", true,

@@ -141,7 +141,7 @@ std::vector<ErrnoCase> ErrnoCases() {
         {"deadline", [] { throw Error(JOBBER_DEADLINE_EXCEEDED, "timeout after 5000 ms"); }, ETIMEDOUT,
          "timeout after 5000 ms"},
         {"invalid", [] { throw Error(JOBBER_INVALID_ARGUMENT, "bad parameter 2"); }, EINVAL, "bad parameter 2"},
-        {"unavailable", [] { throw Error(JOBBER_UNAVAILABLE, "connection reset"); }, EIO, "connection reset"},
+        {"unavailable", [] { throw Error(JOBBER_UNAVAILABLE, "connection reset"); }, EAGAIN, "connection reset"},
         {"internal", [] { throw Error(JOBBER_INTERNAL, "invariant broken"); }, EIO, "invariant broken"},
         {"runtime_error", [] { throw std::runtime_error("driver said no"); }, EIO, "driver said no"},
         {"bad_alloc", [] { throw std::bad_alloc(); }, ENOMEM, "out of memory"},
@@ -185,7 +185,7 @@ TEST(StreamErrnoTest, ErrnoForMapsTheRetryableCodesApart) {
     EXPECT_EQ(detail::ErrnoFor(JOBBER_CANCELLED), ECANCELED);
     EXPECT_EQ(detail::ErrnoFor(JOBBER_DEADLINE_EXCEEDED), ETIMEDOUT);
     EXPECT_EQ(detail::ErrnoFor(JOBBER_INVALID_ARGUMENT), EINVAL);
-    EXPECT_EQ(detail::ErrnoFor(JOBBER_UNAVAILABLE), EIO);
+    EXPECT_EQ(detail::ErrnoFor(JOBBER_UNAVAILABLE), EAGAIN);  // "a retry may help" survives the stream
     EXPECT_EQ(detail::ErrnoFor(JOBBER_NOT_FOUND), EIO);
     EXPECT_EQ(detail::ErrnoFor(JOBBER_INTERNAL), EIO);
 }

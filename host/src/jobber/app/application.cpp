@@ -10,6 +10,7 @@
 #include "jobber/app/version.hpp"
 #include "jobber/config/config_error.hpp"
 #include "jobber/config/config_loader.hpp"
+#include "jobber/config/listen_address.hpp"
 #include "jobber/http/api_routes.hpp"
 #include "jobber/http/http_server.hpp"
 #include "jobber/log/logging.hpp"
@@ -53,7 +54,14 @@ int RunServer(const CliOptions& options) {
     Poco::Logger& log = Poco::Logger::get("jobber.app");
 
     config::Settings settings = config::LoadSettingsFile(options.config_path);
-    if (!options.server.empty()) settings.server.address = options.server;
+    if (!options.server.empty()) {
+        try {
+            config::ParseListenAddress(options.server);
+        } catch (const std::invalid_argument& e) {
+            throw CliError(std::string("--server: ") + e.what());
+        }
+        settings.server.address = options.server;
+    }
     log::ConfigureLogging(settings.app.log_level, settings.app.log_format);
     log.information("starting " + VersionString() + " config=" + options.config_path +
                     " worker=" + options.worker_name);
@@ -81,7 +89,7 @@ int RunServer(const CliOptions& options) {
     sched::JobRunner runner(backends, catalog_getter, running, runner_settings);
     sched::WorkerPool workers(*backends.broker, runner, {options.queues, options.worker_concurrency});
     sched::JobWatchdog watchdog(*backends.broker, *backends.state, running, kLease);
-    sched::ExpirySweeper sweeper(backends, std::chrono::seconds(30));
+    sched::ExpirySweeper sweeper(backends, settings.app.expiry_sweep_interval);
 
     std::unique_ptr<http::HttpServer> server;
     if (!options.worker_only) {

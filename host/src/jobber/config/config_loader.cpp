@@ -143,8 +143,11 @@ void ParseApp(const YamlReader& reader, const Entry& section, Settings::App& app
             if (app.default_job_ttl.count() == 0) reader.Fail(entry.key_node, path, "must be greater than zero");
         } else if (entry.key == "log_format") {
             app.log_format = reader.OneOf(entry, path, {"text", "json"});
+        } else if (entry.key == "expiry_sweep_interval") {
+            app.expiry_sweep_interval = reader.Duration(entry, path);
+            if (app.expiry_sweep_interval.count() == 0) reader.Fail(entry.key_node, path, "must be greater than zero");
         } else {
-            UnknownKey(reader, entry, "app", "log_level, default_job_ttl, log_format");
+            UnknownKey(reader, entry, "app", "log_level, default_job_ttl, log_format, expiry_sweep_interval");
         }
     }
 }

@@ -72,6 +72,7 @@ TEST(ConfigLoaderTest, ReadsEveryHostKey) {
                                                  "  log_level: debug\n"
                                                  "  default_job_ttl: 1h30m\n"
                                                  "  log_format: json\n"
+                                                 "  expiry_sweep_interval: 2s\n"
                                                  "server:\n"
                                                  "  address: \"0.0.0.0:8080\"\n"
                                                  "  auth_token: s3cret\n"
@@ -88,6 +89,7 @@ TEST(ConfigLoaderTest, ReadsEveryHostKey) {
     EXPECT_EQ(settings.app.log_level, "debug");
     EXPECT_EQ(settings.app.default_job_ttl, std::chrono::minutes(90));
     EXPECT_EQ(settings.app.log_format, "json");
+    EXPECT_EQ(settings.app.expiry_sweep_interval, std::chrono::seconds(2));
     EXPECT_EQ(settings.server.address, "0.0.0.0:8080");
     EXPECT_EQ(settings.server.auth_token, "s3cret");
     EXPECT_EQ(settings.server.shutdown_grace, std::chrono::seconds(5));
@@ -98,7 +100,7 @@ TEST(ConfigLoaderTest, ReadsEveryHostKey) {
     EXPECT_EQ(settings.job_queue.broker.options,
               (std::map<std::string, std::string>{{"address", "127.0.0.1:6379"}, {"db", "0"}}));
     EXPECT_EQ(settings.job_queue.state.type, "redis");
-    EXPECT_EQ(settings.job_queue.state.origin, "x.yaml:14");
+    EXPECT_EQ(settings.job_queue.state.origin, "x.yaml:15");
     EXPECT_EQ(settings.job_queue.state.options.at("db"), "1");
 }
 
@@ -179,7 +181,7 @@ TEST(ConfigLoaderTest, UnknownTopLevelKey) {
 
 TEST(ConfigLoaderTest, UnknownHostKeysNameFileLineAndPath) {
     EXPECT_HAS(LoadError(With("app:\n  log_level: info\n  loglevel: debug\n")),
-               "test.yaml:3: unknown key 'app.loglevel'; valid keys: log_level, default_job_ttl, log_format");
+               "test.yaml:3: unknown key 'app.loglevel'; valid keys: log_level, default_job_ttl, log_format, expiry_sweep_interval");
     EXPECT_HAS(LoadError(With("server:\n  adress: x\n")), "test.yaml:2: unknown key 'server.adress'");
     EXPECT_HAS(LoadError(With("plugins:\n  dirs: []\n")),
                "test.yaml:2: unknown key 'plugins.dirs'; valid keys: directories");

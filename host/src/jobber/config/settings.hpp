@@ -29,6 +29,8 @@ struct Settings {
         std::string log_level = "info";  // error|warning|info|debug
         std::chrono::milliseconds default_job_ttl = std::chrono::hours(24);
         std::string log_format = "text";  // text|json
+        // How often expired results tables are dropped.
+        std::chrono::milliseconds expiry_sweep_interval = std::chrono::seconds(30);
     } app;
     struct Server {
         std::string address = "127.0.0.1:6060";  // host:port (see ParseListenAddress); overridden by --server
