@@ -1,3 +1,5 @@
 #include "jobber/app/application.hpp"
 
-int main(int argc, char** argv) { return jobber::app::Main(argc, argv); }
+int main(int argc, char** argv) {
+    return jobber::app::Main(argc, argv);
+}

@@ -69,6 +69,22 @@ std::vector<std::string> ExpiredTables(SqliteConnection& connection, int64_t now
     return tables;
 }
 
+std::string TableWithOtherCase(SqliteConnection& connection, std::string_view table_name) {
+    const std::string context = "cannot check result table '" + std::string(table_name) + "'";
+    Statement stmt = connection.Prepare(
+        "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE AND name <> ?1 "
+        "COLLATE BINARY LIMIT 1",
+        context);
+    BindText(stmt.get(), 1, table_name);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_ROW) {
+        const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+        return name != nullptr ? std::string(name) : std::string();
+    }
+    if (rc != SQLITE_DONE) ThrowSqlite(connection.handle(), rc, context);
+    return {};
+}
+
 bool DropTableIfExists(SqliteConnection& connection, std::string_view table_name) {
     const std::string context = "cannot drop result table '" + std::string(table_name) + "'";
     // Table names compare like identifiers: ignoring ASCII case.

@@ -31,6 +31,10 @@ void ForgetTable(SqliteConnection& connection, std::string_view table_name);
 // Tables listed with 0 < expires_at <= now_unix_ms.
 std::vector<std::string> ExpiredTables(SqliteConnection& connection, int64_t now_unix_ms);
 
+// The name of an existing table that differs from `table_name` only in letter case, or "".
+// SQLite identifiers ignore ASCII case, so publishing would replace that table.
+std::string TableWithOtherCase(SqliteConnection& connection, std::string_view table_name);
+
 // Drops the table when it exists; returns whether it did.
 bool DropTableIfExists(SqliteConnection& connection, std::string_view table_name);
 

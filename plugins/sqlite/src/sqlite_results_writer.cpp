@@ -116,6 +116,13 @@ void SqliteResultsWriter::Commit() {
     insert_.reset();
     // Readers see the old table or the new one: the swap is a single transaction.
     Transaction transaction(*connection_, context);
+    const std::string clash = TableWithOtherCase(*connection_, target_.table_name);
+    if (!clash.empty()) {
+        throw sdk::Error(JOBBER_ALREADY_EXISTS, "result table '" + target_.table_name + "' would replace table '" +
+                                                    clash +
+                                                    "': SQLite table names ignore letter case; use job IDs that "
+                                                    "differ in more than case");
+    }
     connection_->Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(target_.table_name), context);
     connection_->Exec(
         "ALTER TABLE " + QuoteIdentifier(temp_name_) + " RENAME TO " + QuoteIdentifier(target_.table_name), context);

@@ -192,6 +192,18 @@ TEST_F(SqliteResultsTest, RerunReplacesThePublishedTableAtOnce) {
     EXPECT_EQ(Tables(), (std::vector<std::string>{"_jobber_results", "daily"}));
 }
 
+TEST_F(SqliteResultsTest, NamesDifferingOnlyInCaseNeverReplaceEachOther) {
+    auto results = Open();
+    Publish(*results, "results_CaseJob", "CaseJob", 0, {1, 2, 3});
+    const sdk::Schema schema = {{"n", ColumnType::kBigInt}};
+    auto writer = results->Begin({"casejob", "results_casejob", 0}, schema);
+    const jobber_code code = CodeOf([&] { writer->Commit(); });
+    EXPECT_EQ(code, JOBBER_ALREADY_EXISTS);
+    writer.reset();
+    EXPECT_EQ(Db(path_).Rows("SELECT n FROM results_CaseJob ORDER BY n"),
+              (std::vector<std::string>{"1", "2", "3"}));
+}
+
 TEST_F(SqliteResultsTest, ZeroRowResultsStillPublishATable) {
     auto results = Open();
     auto writer = results->Begin({"job-1", "empty", 0}, kAllTypes);

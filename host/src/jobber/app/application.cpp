@@ -1,9 +1,10 @@
 #include "jobber/app/application.hpp"
 
 #include <Poco/Logger.h>
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
-#include <pthread.h>
 
 #include "jobber/app/backend_factory.hpp"
 #include "jobber/app/plugins_command.hpp"
@@ -96,8 +97,8 @@ int RunServer(const CliOptions& options) {
         http::HandlerSettings handler_settings{settings.server.auth_token, settings.server.max_body_bytes};
         http::HttpServerSettings server_settings;
         server_settings.address = settings.server.address;
-        server = std::make_unique<http::HttpServer>(http::BuildApiRouter(job_service), handler_settings,
-                                                    server_settings);
+        server =
+            std::make_unique<http::HttpServer>(http::BuildApiRouter(job_service), handler_settings, server_settings);
     }
 
     watchdog.Start();

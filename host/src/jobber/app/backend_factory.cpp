@@ -9,13 +9,16 @@ namespace jobber::app {
 namespace {
 
 template <class Client>
-std::unique_ptr<Client> Open(const plugin::PluginCatalog& catalog, const config::PluginInstanceSettings& instance,
-                             uint32_t role, const std::string& section) {
+std::unique_ptr<Client> Open(const plugin::PluginCatalog& catalog,
+                             const config::PluginInstanceSettings& instance,
+                             uint32_t role,
+                             const std::string& section) {
     const std::string where = (instance.origin.empty() ? "" : instance.origin + ": ") + section;
     auto library = catalog.Require(instance.type, role, where);
     const plugin::RoleInfo* info = library->manifest().FindRole(role);
     const auto fields = info->CFields();
-    auto options = config::CanonicalPluginOptions(instance, fields.data(), static_cast<uint32_t>(fields.size()), section);
+    auto options =
+        config::CanonicalPluginOptions(instance, fields.data(), static_cast<uint32_t>(fields.size()), section);
     try {
         return std::make_unique<Client>(library, instance.name, std::move(options));
     } catch (const std::exception& e) {
@@ -27,10 +30,9 @@ std::unique_ptr<Client> Open(const plugin::PluginCatalog& catalog, const config:
 
 service::Backends OpenBackends(const config::Settings& settings, const plugin::PluginCatalog& catalog) {
     service::Backends backends;
-    backends.broker = Open<plugin::BrokerClient>(catalog, settings.job_queue.broker, JOBBER_ROLE_BROKER,
-                                                 "job_queue.broker");
-    backends.state =
-        Open<plugin::StateClient>(catalog, settings.job_queue.state, JOBBER_ROLE_STATE, "job_queue.state");
+    backends.broker =
+        Open<plugin::BrokerClient>(catalog, settings.job_queue.broker, JOBBER_ROLE_BROKER, "job_queue.broker");
+    backends.state = Open<plugin::StateClient>(catalog, settings.job_queue.state, JOBBER_ROLE_STATE, "job_queue.state");
     for (const auto& [name, db] : settings.db) {
         backends.sources[name] = Open<plugin::SourceClient>(catalog, db, JOBBER_ROLE_SOURCE, "db." + name);
     }

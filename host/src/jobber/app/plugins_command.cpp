@@ -16,9 +16,9 @@ void PrintManifest(const plugin::Manifest& m, std::ostream& out) {
     for (const auto& role : m.roles) {
         out << "  " << plugin::RoleName(role.role) << " config keys:" << (role.fields.empty() ? " (none)" : "") << "\n";
         for (const auto& f : role.fields) {
-            out << "    " << f.name << " (" << plugin::FieldTypeName(f.type)
-                << (f.required ? ", required" : "") << (f.has_default ? ", default " + f.default_value : "")
-                << ")" << (f.doc.empty() ? "" : ": " + f.doc) << "\n";
+            out << "    " << f.name << " (" << plugin::FieldTypeName(f.type) << (f.required ? ", required" : "")
+                << (f.has_default ? ", default " + f.default_value : "") << ")" << (f.doc.empty() ? "" : ": " + f.doc)
+                << "\n";
         }
     }
 }

@@ -96,7 +96,7 @@ TEST(ConfigLoaderTest, ReadsEveryHostKey) {
     EXPECT_EQ(settings.server.max_body_bytes, 4096u);
     EXPECT_EQ(settings.plugins.directories, (std::vector<std::string>{"/a", "./b"}));
     EXPECT_EQ(settings.job_queue.broker.type, "redis");
-    EXPECT_EQ(settings.job_queue.broker.origin, "x.yaml:13");
+    EXPECT_EQ(settings.job_queue.broker.origin, "x.yaml:14");
     EXPECT_EQ(settings.job_queue.broker.options,
               (std::map<std::string, std::string>{{"address", "127.0.0.1:6379"}, {"db", "0"}}));
     EXPECT_EQ(settings.job_queue.state.type, "redis");
@@ -181,7 +181,8 @@ TEST(ConfigLoaderTest, UnknownTopLevelKey) {
 
 TEST(ConfigLoaderTest, UnknownHostKeysNameFileLineAndPath) {
     EXPECT_HAS(LoadError(With("app:\n  log_level: info\n  loglevel: debug\n")),
-               "test.yaml:3: unknown key 'app.loglevel'; valid keys: log_level, default_job_ttl, log_format, expiry_sweep_interval");
+               "test.yaml:3: unknown key 'app.loglevel'; valid keys: log_level, default_job_ttl, log_format, "
+               "expiry_sweep_interval");
     EXPECT_HAS(LoadError(With("server:\n  adress: x\n")), "test.yaml:2: unknown key 'server.adress'");
     EXPECT_HAS(LoadError(With("plugins:\n  dirs: []\n")),
                "test.yaml:2: unknown key 'plugins.dirs'; valid keys: directories");

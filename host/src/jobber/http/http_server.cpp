@@ -4,6 +4,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+
 #include <stdexcept>
 
 namespace jobber::http {
@@ -11,7 +12,9 @@ namespace jobber::http {
 HttpServer::HttpServer(Router router, HandlerSettings handler_settings, const HttpServerSettings& settings) {
     Poco::Net::ServerSocket socket;
     try {
-        socket.bind(Poco::Net::SocketAddress(settings.address), true);
+        // SO_REUSEADDR for quick restarts, but not SO_REUSEPORT: a second server on the same port
+        // must fail, not silently share the traffic.
+        socket.bind(Poco::Net::SocketAddress(settings.address), true, false);
         socket.listen(128);
     } catch (const Poco::Exception& e) {
         throw std::runtime_error("cannot listen on " + settings.address + ": " + e.displayText());
@@ -25,7 +28,9 @@ HttpServer::HttpServer(Router router, HandlerSettings handler_settings, const Ht
         new ApiHandlerFactory(std::move(router), std::move(handler_settings)), socket, params);
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+    Stop();
+}
 
 void HttpServer::Start() {
     server_->start();
@@ -39,6 +44,8 @@ void HttpServer::Stop() {
     server_->stopAll(true);
 }
 
-uint16_t HttpServer::port() const { return server_->port(); }
+uint16_t HttpServer::port() const {
+    return server_->port();
+}
 
 }  // namespace jobber::http

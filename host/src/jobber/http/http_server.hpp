@@ -1,9 +1,9 @@
 #pragma once
 
+#include <Poco/Net/HTTPServer.h>
+
 #include <memory>
 #include <string>
-
-#include <Poco/Net/HTTPServer.h>
 
 #include "jobber/http/api_handler.hpp"
 

@@ -14,7 +14,9 @@ Poco::Dynamic::Var TimeOrNull(int64_t unix_ms) {
     return jobs::FormatUnixMs(unix_ms);
 }
 
-Object::Ptr NewObject() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+Object::Ptr NewObject() {
+    return new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
 
 }  // namespace
 
@@ -124,7 +126,8 @@ Array::Ptr TasksView(const service::TaskCatalog& catalog) {
         Array::Ptr results = new Array();
         for (const auto& r : task.results) results->add(r);
         obj->set("results", results);
-        obj->set("queue", task.definition.queue.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(task.definition.queue));
+        obj->set("queue",
+                 task.definition.queue.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(task.definition.queue));
         obj->set("raw", task.definition.raw);
         int32_t args = -1;
         for (const auto& [db, count] : task.param_counts) args = std::max(args, count);

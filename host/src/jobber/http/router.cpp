@@ -44,15 +44,17 @@ const RouteHandler& Router::Match(ApiRequest& request) const {
         }
         if (!match) continue;
         if (route.method != request.method) {
-            if (allowed.find(route.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + route.method;
+            if (allowed.find(route.method) == std::string::npos)
+                allowed += (allowed.empty() ? "" : ", ") + route.method;
             continue;
         }
         request.path_params = std::move(params);
         return route.handler;
     }
     if (!allowed.empty()) {
-        throw service::ApiError(405, "method " + request.method + " is not allowed on " + request.path +
-                                         " (allowed: " + allowed + ")");
+        throw service::ApiError(
+            405, "method " + request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")",
+            {{"Allow", allowed}});
     }
     throw service::NotFound("no such route: " + request.method + " " + request.path);
 }

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <Poco/JSON/Object.h>
+
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <Poco/JSON/Object.h>
 
 namespace jobber::http {
 

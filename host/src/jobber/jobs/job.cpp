@@ -4,11 +4,16 @@ namespace jobber::jobs {
 
 const char* StateName(JobState state) {
     switch (state) {
-        case JobState::kPending: return "PENDING";
-        case JobState::kStarted: return "STARTED";
-        case JobState::kRetry: return "RETRY";
-        case JobState::kSuccess: return "SUCCESS";
-        case JobState::kFailure: return "FAILURE";
+        case JobState::kPending:
+            return "PENDING";
+        case JobState::kStarted:
+            return "STARTED";
+        case JobState::kRetry:
+            return "RETRY";
+        case JobState::kSuccess:
+            return "SUCCESS";
+        case JobState::kFailure:
+            return "FAILURE";
     }
     return "UNKNOWN";
 }

@@ -1,6 +1,7 @@
 #include "jobber/jobs/job_codec.hpp"
 
 #include <Poco/JSON/Parser.h>
+
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>

@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+
 #include <string>
 
 #include "jobber/jobs/job.hpp"

@@ -15,10 +15,16 @@ bool AllowedChars(std::string_view s, std::string_view extra, size_t max_len) {
 }
 }  // namespace
 
-bool IsValidId(std::string_view id) { return AllowedChars(id, "_:-", 64); }
+bool IsValidId(std::string_view id) {
+    return AllowedChars(id, "_:-", 64);
+}
 
-bool IsValidQueueName(std::string_view name) { return AllowedChars(name, "_.:-", 128); }
+bool IsValidQueueName(std::string_view name) {
+    return AllowedChars(name, "_.:-", 128);
+}
 
-std::string GenerateId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
+std::string GenerateId() {
+    return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+}
 
 }  // namespace jobber::jobs

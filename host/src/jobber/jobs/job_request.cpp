@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+
 #include <cmath>
 
 #include "jobber/config/duration.hpp"
@@ -16,7 +17,9 @@ using service::BadRequest;
 
 namespace {
 
-bool Absent(const Poco::JSON::Object& obj, const std::string& key) { return !obj.has(key) || obj.isNull(key); }
+bool Absent(const Poco::JSON::Object& obj, const std::string& key) {
+    return !obj.has(key) || obj.isNull(key);
+}
 
 std::string OptionalString(const Poco::JSON::Object& obj, const std::string& key) {
     if (Absent(obj, key)) return {};
@@ -88,7 +91,15 @@ std::vector<JobArg> ParseArgs(const Poco::JSON::Object& obj) {
 }  // namespace
 
 Poco::JSON::Object::Ptr ParseJsonBody(const std::string& body) {
-    if (body.find_first_not_of(" \t\r\n") == std::string::npos) throw BadRequest("request body is empty; send a JSON object");
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw BadRequest("request body is empty; send a JSON object");
+    // Poco's parser cannot read a bare top-level scalar; say what we want instead of its message.
+    const size_t start = body.find_first_not_of(" \t\r\n");
+    const size_t end = body.find_last_not_of(" \t\r\n");
+    const std::string trimmed = body.substr(start, end - start + 1);
+    const bool scalar = std::string("\"-0123456789").find(trimmed[0]) != std::string::npos || trimmed == "true" ||
+                        trimmed == "false" || trimmed == "null";
+    if (scalar) throw BadRequest("request body must be a JSON object");
     Poco::Dynamic::Var parsed;
     try {
         Poco::JSON::Parser parser;
@@ -159,7 +170,8 @@ GroupRequest ParseGroupRequest(const Poco::JSON::Object& obj) {
     auto jobs = obj.getArray("jobs");
     if (jobs.isNull()) throw BadRequest("'jobs' must be a list of job objects");
     if (jobs->size() == 0) throw BadRequest("'jobs' is empty");
-    if (jobs->size() > kMaxGroupJobs) throw BadRequest("'jobs' has more than " + std::to_string(kMaxGroupJobs) + " items");
+    if (jobs->size() > kMaxGroupJobs)
+        throw BadRequest("'jobs' has more than " + std::to_string(kMaxGroupJobs) + " items");
     for (size_t i = 0; i < jobs->size(); ++i) {
         auto job = jobs->getObject(static_cast<unsigned>(i));
         if (job.isNull()) throw BadRequest("jobs[" + std::to_string(i) + "] must be an object");

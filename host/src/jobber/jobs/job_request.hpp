@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Poco/JSON/Object.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -14,7 +15,7 @@ namespace jobber::jobs {
 // Seed-era clients send every field, empty when unused ("eta": "", "ttl": 0, "db": "",
 // "args": null); those all mean "not given".
 struct JobRequest {
-    std::string task;  // only in group requests
+    std::string task;    // only in group requests
     std::string job_id;  // empty: generate one
     std::string queue;
     int64_t eta_ms = 0;

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -19,11 +20,15 @@ const char* LevelName(Poco::Message::Priority p) {
     switch (p) {
         case Poco::Message::PRIO_FATAL:
         case Poco::Message::PRIO_CRITICAL:
-        case Poco::Message::PRIO_ERROR: return "error";
-        case Poco::Message::PRIO_WARNING: return "warning";
+        case Poco::Message::PRIO_ERROR:
+            return "error";
+        case Poco::Message::PRIO_WARNING:
+            return "warning";
         case Poco::Message::PRIO_NOTICE:
-        case Poco::Message::PRIO_INFORMATION: return "info";
-        default: return "debug";
+        case Poco::Message::PRIO_INFORMATION:
+            return "info";
+        default:
+            return "debug";
     }
 }
 

@@ -17,12 +17,12 @@ BrokerClient::~BrokerClient() {
 
 void BrokerClient::Push(const std::string& queue, const std::string& payload, int64_t eta_unix_ms) {
     ErrorSlot error;
-    context_.Check("push",
-                   vtable_->push(handle_, queue.c_str(), payload.data(), payload.size(), eta_unix_ms, error.get()),
-                   error);
+    context_.Check(
+        "push", vtable_->push(handle_, queue.c_str(), payload.data(), payload.size(), eta_unix_ms, error.get()), error);
 }
 
-std::optional<Delivery> BrokerClient::Pop(const std::vector<std::string>& queues, std::chrono::milliseconds wait,
+std::optional<Delivery> BrokerClient::Pop(const std::vector<std::string>& queues,
+                                          std::chrono::milliseconds wait,
                                           std::chrono::milliseconds lease) {
     std::vector<const char*> names;
     names.reserve(queues.size());

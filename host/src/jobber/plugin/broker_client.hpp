@@ -32,7 +32,8 @@ public:
     BrokerClient& operator=(const BrokerClient&) = delete;
 
     void Push(const std::string& queue, const std::string& payload, int64_t eta_unix_ms);
-    std::optional<Delivery> Pop(const std::vector<std::string>& queues, std::chrono::milliseconds wait,
+    std::optional<Delivery> Pop(const std::vector<std::string>& queues,
+                                std::chrono::milliseconds wait,
                                 std::chrono::milliseconds lease);
     // False when the lease was already lost.
     bool Ack(const std::string& receipt);

@@ -18,7 +18,9 @@ using OptionList = std::vector<std::pair<std::string, std::string>>;
 // ("db 'main' (postgres)") and the canonical config it was opened with.
 class InstanceContext {
 public:
-    InstanceContext(std::shared_ptr<PluginLibrary> library, std::string role_section, std::string instance_name,
+    InstanceContext(std::shared_ptr<PluginLibrary> library,
+                    std::string role_section,
+                    std::string instance_name,
                     OptionList options)
         : library_(std::move(library)),
           instance_name_(std::move(instance_name)),

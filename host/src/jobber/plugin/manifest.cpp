@@ -30,22 +30,33 @@ std::string Manifest::RoleNames() const {
 
 const char* RoleName(uint32_t role) {
     switch (role) {
-        case JOBBER_ROLE_BROKER: return "broker";
-        case JOBBER_ROLE_STATE: return "state";
-        case JOBBER_ROLE_SOURCE: return "source";
-        case JOBBER_ROLE_RESULTS: return "results";
-        default: return "unknown";
+        case JOBBER_ROLE_BROKER:
+            return "broker";
+        case JOBBER_ROLE_STATE:
+            return "state";
+        case JOBBER_ROLE_SOURCE:
+            return "source";
+        case JOBBER_ROLE_RESULTS:
+            return "results";
+        default:
+            return "unknown";
     }
 }
 
 const char* FieldTypeName(int32_t type) {
     switch (type) {
-        case JOBBER_FIELD_STRING: return "string";
-        case JOBBER_FIELD_INT: return "int";
-        case JOBBER_FIELD_BOOL: return "bool";
-        case JOBBER_FIELD_DURATION: return "duration";
-        case JOBBER_FIELD_SECRET: return "secret";
-        default: return "unknown";
+        case JOBBER_FIELD_STRING:
+            return "string";
+        case JOBBER_FIELD_INT:
+            return "int";
+        case JOBBER_FIELD_BOOL:
+            return "bool";
+        case JOBBER_FIELD_DURATION:
+            return "duration";
+        case JOBBER_FIELD_SECRET:
+            return "secret";
+        default:
+            return "unknown";
     }
 }
 

@@ -1,6 +1,7 @@
 #include "jobber/plugin/plugin_catalog.hpp"
 
 #include <Poco/Logger.h>
+
 #include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <filesystem>
@@ -52,7 +53,8 @@ PluginCatalog PluginCatalog::Scan(const std::vector<std::string>& directories) {
     return catalog;
 }
 
-std::shared_ptr<PluginLibrary> PluginCatalog::Require(const std::string& type, uint32_t role,
+std::shared_ptr<PluginLibrary> PluginCatalog::Require(const std::string& type,
+                                                      uint32_t role,
                                                       const std::string& section) const {
     auto it = plugins_.find(type);
     if (it == plugins_.end() || it->second->manifest().FindRole(role) == nullptr) {

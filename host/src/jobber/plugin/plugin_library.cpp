@@ -1,8 +1,8 @@
 #include "jobber/plugin/plugin_library.hpp"
 
+#include <Poco/Logger.h>
 #include <dlfcn.h>
 
-#include <Poco/Logger.h>
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
 #include <mutex>
@@ -44,7 +44,9 @@ Fn RequireSymbol(const boost::dll::shared_library& library, const std::string& p
     return library.get<std::remove_pointer_t<Fn>>(symbol);
 }
 
-std::string SafeString(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+std::string SafeString(const char* s) {
+    return s != nullptr ? std::string(s) : std::string();
+}
 
 Manifest CopyManifest(const jobber_plugin_manifest* raw, const std::string& path) {
     if (raw == nullptr) throw PluginLoadError("plugin '" + path + "' returned no manifest");
@@ -108,10 +110,18 @@ void HostLog(void* host, int32_t level, const char* component, const char* messa
     text += " ";
     text += message != nullptr ? message : "";
     switch (level) {
-        case JOBBER_LOG_ERROR: logger.error(text); break;
-        case JOBBER_LOG_WARNING: logger.warning(text); break;
-        case JOBBER_LOG_INFO: logger.information(text); break;
-        default: logger.debug(text); break;
+        case JOBBER_LOG_ERROR:
+            logger.error(text);
+            break;
+        case JOBBER_LOG_WARNING:
+            logger.warning(text);
+            break;
+        case JOBBER_LOG_INFO:
+            logger.information(text);
+            break;
+        default:
+            logger.debug(text);
+            break;
     }
 }
 
@@ -159,8 +169,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path) {
     jobber::sdk::ErrorSlot error;
     const jobber_code code = init_fn(&self->host_api_, JOBBER_ABI_MINOR, &tables, error.get());
     if (code != JOBBER_OK) {
-        throw PluginLoadError("plugin '" + self->manifest_.name + "' (" + path + ") failed to initialise: " +
-                              jobber::sdk::CodeName(code) + ": " + error.message());
+        throw PluginLoadError("plugin '" + self->manifest_.name + "' (" + path +
+                              ") failed to initialise: " + jobber::sdk::CodeName(code) + ": " + error.message());
     }
     self->has_broker_ = CopyVtable(tables.broker, &self->broker_, "broker", path);
     self->has_state_ = CopyVtable(tables.state, &self->state_, "state", path);
@@ -183,10 +193,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path) {
 
     KeepLoaded(std::move(library));
     Poco::Logger::get("jobber.plugin")
-        .information("plugin loaded plugin=" + self->manifest_.name + " version=" + self->manifest_.version +
-                     " abi=" + std::to_string(self->manifest_.abi_major) + "." +
-                     std::to_string(self->manifest_.abi_minor) + " roles=" + self->manifest_.RoleNames() +
-                     " path=" + path);
+        .information("plugin loaded plugin=" + self->manifest_.name + " version=" + self->manifest_.version + " abi=" +
+                     std::to_string(self->manifest_.abi_major) + "." + std::to_string(self->manifest_.abi_minor) +
+                     " roles=" + self->manifest_.RoleNames() + " path=" + path);
     return self;
 }
 

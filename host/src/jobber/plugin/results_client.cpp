@@ -30,12 +30,15 @@ ResultsClient::~ResultsClient() {
     if (handle_ != nullptr) vtable_->close(handle_);
 }
 
-uint32_t ResultsClient::MaxIdentifierLength() { return vtable_->max_identifier_length(handle_); }
+uint32_t ResultsClient::MaxIdentifierLength() {
+    return vtable_->max_identifier_length(handle_);
+}
 
-std::unique_ptr<ResultsTransaction> ResultsClient::Begin(const std::string& job_id, const std::string& table_name,
-                                                         int64_t expires_at_unix_ms, const ArrowSchema& schema) {
-    jobber_results_target target{sizeof(jobber_results_target), job_id.c_str(), table_name.c_str(),
-                                 expires_at_unix_ms};
+std::unique_ptr<ResultsTransaction> ResultsClient::Begin(const std::string& job_id,
+                                                         const std::string& table_name,
+                                                         int64_t expires_at_unix_ms,
+                                                         const ArrowSchema& schema) {
+    jobber_results_target target{sizeof(jobber_results_target), job_id.c_str(), table_name.c_str(), expires_at_unix_ms};
     jobber_results_txn* txn = nullptr;
     ErrorSlot error;
     context_.Check("begin", vtable_->begin(handle_, &target, &schema, &txn, error.get()), error);

@@ -38,8 +38,10 @@ public:
     ResultsClient& operator=(const ResultsClient&) = delete;
 
     uint32_t MaxIdentifierLength();
-    std::unique_ptr<ResultsTransaction> Begin(const std::string& job_id, const std::string& table_name,
-                                              int64_t expires_at_unix_ms, const ArrowSchema& schema);
+    std::unique_ptr<ResultsTransaction> Begin(const std::string& job_id,
+                                              const std::string& table_name,
+                                              int64_t expires_at_unix_ms,
+                                              const ArrowSchema& schema);
     void Drop(const std::string& table_name);
     uint64_t Sweep(int64_t now_unix_ms);
     void Ping();

@@ -27,7 +27,8 @@ bool RowStreamReader::Next(jobber::sdk::OwnedArray& out) {
 
 void RowStreamReader::Fail(int errno_code, const char* operation) {
     const char* detail = stream_.get_last_error != nullptr ? stream_.get_last_error(&stream_) : nullptr;
-    std::string message = label_ + ": " + operation + " failed: " + (detail != nullptr ? detail : std::strerror(errno_code));
+    std::string message =
+        label_ + ": " + operation + " failed: " + (detail != nullptr ? detail : std::strerror(errno_code));
     jobber_code code = JOBBER_UNKNOWN;
     if (errno_code == ECANCELED) code = JOBBER_CANCELLED;
     if (errno_code == ETIMEDOUT) code = JOBBER_DEADLINE_EXCEEDED;
@@ -50,8 +51,8 @@ SourceClient::~SourceClient() {
 int32_t SourceClient::Prepare(const std::string& task_name, const std::string& sql, bool raw) {
     jobber_statement_info info{sizeof(jobber_statement_info), -1};
     ErrorSlot error;
-    context_.Check("prepare", vtable_->prepare(handle_, task_name.c_str(), sql.c_str(), raw ? 1 : 0, &info, error.get()),
-                   error);
+    context_.Check("prepare",
+                   vtable_->prepare(handle_, task_name.c_str(), sql.c_str(), raw ? 1 : 0, &info, error.get()), error);
     return info.param_count;
 }
 

@@ -26,15 +26,20 @@ StateClient::~StateClient() {
     if (handle_ != nullptr) vtable_->close(handle_);
 }
 
-CasResult StateClient::CasJob(const std::string& job_id, uint32_t expect_mask, const std::string* expect_token,
-                              int32_t new_state, const std::string& token, const std::string& body, int64_t ttl_ms) {
+CasResult StateClient::CasJob(const std::string& job_id,
+                              uint32_t expect_mask,
+                              const std::string* expect_token,
+                              int32_t new_state,
+                              const std::string& token,
+                              const std::string& body,
+                              int64_t ttl_ms) {
     jobber_job_write write{sizeof(jobber_job_write), new_state, token.c_str(), body.data(), body.size(), ttl_ms};
     jobber_job_record current{};
     current.struct_size = sizeof(current);
     ErrorSlot error;
-    const jobber_code code = vtable_->cas_job(handle_, job_id.c_str(), expect_mask,
-                                              expect_token != nullptr ? expect_token->c_str() : nullptr, &write,
-                                              &current, error.get());
+    const jobber_code code =
+        vtable_->cas_job(handle_, job_id.c_str(), expect_mask,
+                         expect_token != nullptr ? expect_token->c_str() : nullptr, &write, &current, error.get());
     CasResult result;
     if (code == JOBBER_FAILED_PRECONDITION) {
         result.current = TakeRecord(current);
@@ -63,8 +68,7 @@ void StateClient::DeleteJob(const std::string& job_id) {
 void StateClient::PutGroup(const std::string& group_id, const std::string& body, int64_t ttl_ms) {
     ErrorSlot error;
     context_.Check("put group",
-                   vtable_->put_group(handle_, group_id.c_str(), body.data(), body.size(), ttl_ms, error.get()),
-                   error);
+                   vtable_->put_group(handle_, group_id.c_str(), body.data(), body.size(), ttl_ms, error.get()), error);
 }
 
 std::optional<std::string> StateClient::GetGroup(const std::string& group_id) {

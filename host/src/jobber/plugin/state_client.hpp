@@ -28,8 +28,13 @@ public:
     StateClient(const StateClient&) = delete;
     StateClient& operator=(const StateClient&) = delete;
 
-    CasResult CasJob(const std::string& job_id, uint32_t expect_mask, const std::string* expect_token,
-                     int32_t new_state, const std::string& token, const std::string& body, int64_t ttl_ms);
+    CasResult CasJob(const std::string& job_id,
+                     uint32_t expect_mask,
+                     const std::string* expect_token,
+                     int32_t new_state,
+                     const std::string& token,
+                     const std::string& body,
+                     int64_t ttl_ms);
     std::optional<StoredJob> GetJob(const std::string& job_id);
     void DeleteJob(const std::string& job_id);
     void PutGroup(const std::string& group_id, const std::string& body, int64_t ttl_ms);

@@ -1,6 +1,7 @@
 #include "jobber/sched/job_runner.hpp"
 
 #include <Poco/Logger.h>
+
 #include <chrono>
 
 #include "jobber/jobs/job_codec.hpp"
@@ -46,12 +47,13 @@ std::string Fields(const JobRecord& r) {
     return "job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db;
 }
 
-Poco::Logger& Log() { return Poco::Logger::get("jobber.sched"); }
+Poco::Logger& Log() {
+    return Poco::Logger::get("jobber.sched");
+}
 
 }  // namespace
 
-JobRunner::JobRunner(service::Backends& backends, CatalogGetter catalog, RunningJobs& running,
-                     RunnerSettings settings)
+JobRunner::JobRunner(service::Backends& backends, CatalogGetter catalog, RunningJobs& running, RunnerSettings settings)
     : backends_(backends), catalog_(std::move(catalog)), running_(running), settings_(std::move(settings)) {}
 
 void JobRunner::Run(const plugin::Delivery& delivery) {
@@ -62,8 +64,8 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     try {
         message = jobs::DecodeMessage(delivery.payload);
     } catch (const std::exception& e) {
-        Log().error(std::string("dropping unreadable broker message queue=") + delivery.queue + " error=\"" +
-                    e.what() + "\"");
+        Log().error(std::string("dropping unreadable broker message queue=") + delivery.queue + " error=\"" + e.what() +
+                    "\"");
         broker.Ack(delivery.receipt);
         return;
     }
@@ -85,8 +87,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     const std::string group_key = "group:" + record.group_id;
     const std::string holder = record.job_id + ":" + token;
     const bool grouped = !record.group_id.empty() && record.group_concurrency > 0;
-    if (grouped && !state.AcquireSlot(group_key, record.group_concurrency, holder,
-                                      settings_.lease.count() * 2)) {
+    if (grouped && !state.AcquireSlot(group_key, record.group_concurrency, holder, settings_.lease.count() * 2)) {
         broker.Requeue(delivery.receipt, NowMs() + settings_.group_wait.count());
         return;
     }
@@ -123,8 +124,9 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     record.attempts += 1;
     record.started_at_ms = NowMs();
     record.error.clear();
-    if (!state.CasJob(record.job_id, kRunnable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
-                      record.ttl_ms)
+    if (!state
+             .CasJob(record.job_id, kRunnable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
+                     record.ttl_ms)
              .ok) {
         if (running) running_.Remove(running);
         broker.Ack(delivery.receipt);  // cancelled between our read and our claim
@@ -146,9 +148,9 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
             throw JobFailure("db '" + record.db + "' is not configured on worker " + settings_.worker_name, false);
         }
         if (results_it == backends_.results.end()) {
-            throw JobFailure("results backend '" + record.results_backend + "' is not configured on worker " +
-                                 settings_.worker_name,
-                             false);
+            throw JobFailure(
+                "results backend '" + record.results_backend + "' is not configured on worker " + settings_.worker_name,
+                false);
         }
         const int32_t expected = task->param_counts.count(record.db) ? task->param_counts.at(record.db) : -1;
         if (expected >= 0 && static_cast<size_t>(expected) != record.args.size()) {
@@ -172,8 +174,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         check_stop();
         auto stream = source->Execute(request);
         auto& results = *results_it->second.client;
-        auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms,
-                                 stream->arrow_schema());
+        auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms, stream->arrow_schema());
         jobber::sdk::OwnedArray batch;
         while (stream->Next(batch)) {
             check_stop();
@@ -216,8 +217,9 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         // Hand the job back untouched so another worker (or this one after restart) runs it.
         record.state = JobState::kPending;
         record.attempts -= 1;
-        if (state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_PENDING, token, jobs::EncodeRecord(record),
-                         record.ttl_ms)
+        if (state
+                .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_PENDING, token, jobs::EncodeRecord(record),
+                        record.ttl_ms)
                 .ok) {
             broker.Requeue(delivery.receipt, 0);
         } else {
@@ -247,15 +249,16 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     if (failure.empty()) {
         record.state = JobState::kSuccess;
         record.count = rows;
-        if (!state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_SUCCESS, token, jobs::EncodeRecord(record),
-                          record.ttl_ms)
+        if (!state
+                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_SUCCESS, token, jobs::EncodeRecord(record),
+                         record.ttl_ms)
                  .ok) {
             // Cancelled (or purged) after the table was published: a cancelled job leaves no table.
             try {
                 results_it->second.client->Drop(record.results_table);
             } catch (const std::exception& e) {
-                Log().error("could not drop the table of a job cancelled at commit " + Fields(record) +
-                            " error=\"" + e.what() + "\"");
+                Log().error("could not drop the table of a job cancelled at commit " + Fields(record) + " error=\"" +
+                            e.what() + "\"");
             }
             broker.Ack(delivery.receipt);
             Log().information("job cancelled at commit " + Fields(record));
@@ -272,13 +275,14 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         record.state = JobState::kRetry;
         record.error = failure;
         record.eta_ms = NowMs() + delay.count();
-        if (state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_RETRY, token, jobs::EncodeRecord(record),
-                         record.ttl_ms + delay.count())
+        if (state
+                .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_RETRY, token, jobs::EncodeRecord(record),
+                        record.ttl_ms + delay.count())
                 .ok) {
             if (!broker.Requeue(delivery.receipt, record.eta_ms)) {
                 // Lease lost while we ran: queue a fresh message for the same submission.
-                broker.Push(record.queue, jobs::EncodeMessage({record.job_id, token, record.task, record.queue,
-                                                                record.eta_ms}),
+                broker.Push(record.queue,
+                            jobs::EncodeMessage({record.job_id, token, record.task, record.queue, record.eta_ms}),
                             record.eta_ms);
             }
             Log().warning("job will retry " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
@@ -291,11 +295,10 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
 
     record.state = JobState::kFailure;
     record.error = failure;
-    state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record),
-                 record.ttl_ms);
+    state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record), record.ttl_ms);
     broker.Ack(delivery.receipt);
-    Log().warning("job finished " + Fields(record) + " state=FAILURE ms=" + std::to_string(elapsed_ms) +
-                  " error=\"" + failure + "\"");
+    Log().warning("job finished " + Fields(record) + " state=FAILURE ms=" + std::to_string(elapsed_ms) + " error=\"" +
+                  failure + "\"");
 }
 
 }  // namespace jobber::sched

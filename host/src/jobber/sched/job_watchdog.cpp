@@ -4,13 +4,20 @@
 
 namespace jobber::sched {
 
-JobWatchdog::JobWatchdog(plugin::BrokerClient& broker, plugin::StateClient& state, RunningJobs& running,
-                         std::chrono::milliseconds lease, std::chrono::milliseconds tick)
+JobWatchdog::JobWatchdog(plugin::BrokerClient& broker,
+                         plugin::StateClient& state,
+                         RunningJobs& running,
+                         std::chrono::milliseconds lease,
+                         std::chrono::milliseconds tick)
     : broker_(broker), state_(state), running_(running), lease_(lease), tick_(tick) {}
 
-JobWatchdog::~JobWatchdog() { Stop(); }
+JobWatchdog::~JobWatchdog() {
+    Stop();
+}
 
-void JobWatchdog::Start() { thread_ = std::thread([this] { Loop(); }); }
+void JobWatchdog::Start() {
+    thread_ = std::thread([this] { Loop(); });
+}
 
 void JobWatchdog::Stop() {
     {
@@ -44,8 +51,8 @@ void JobWatchdog::Tick(bool extend_leases) {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& job : running_.Snapshot()) {
         if (job->reason() != StopReason::kNone) {
-            const auto sent = std::chrono::steady_clock::time_point(
-                std::chrono::steady_clock::duration(job->cancel_sent_at.load()));
+            const auto sent =
+                std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(job->cancel_sent_at.load()));
             if (now - sent > std::chrono::seconds(1)) RunningJobs::ResendCancel(*job);
             continue;
         }

@@ -17,8 +17,11 @@ namespace jobber::sched {
 // were cancelled elsewhere, and stops those past their timeout in case a source ignores it.
 class JobWatchdog {
 public:
-    JobWatchdog(plugin::BrokerClient& broker, plugin::StateClient& state, RunningJobs& running,
-                std::chrono::milliseconds lease, std::chrono::milliseconds tick = std::chrono::milliseconds(250));
+    JobWatchdog(plugin::BrokerClient& broker,
+                plugin::StateClient& state,
+                RunningJobs& running,
+                std::chrono::milliseconds lease,
+                std::chrono::milliseconds tick = std::chrono::milliseconds(250));
     ~JobWatchdog();
     void Start();
     void Stop();

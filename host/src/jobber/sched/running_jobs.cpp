@@ -4,8 +4,12 @@
 
 namespace jobber::sched {
 
-std::shared_ptr<RunningJob> RunningJobs::Add(std::string job_id, std::string token, std::string receipt,
-                                             plugin::SourceClient* source, uint64_t query_id, int64_t timeout_ms) {
+std::shared_ptr<RunningJob> RunningJobs::Add(std::string job_id,
+                                             std::string token,
+                                             std::string receipt,
+                                             plugin::SourceClient* source,
+                                             uint64_t query_id,
+                                             int64_t timeout_ms) {
     auto job = std::make_shared<RunningJob>();
     job->job_id = std::move(job_id);
     job->token = std::move(token);

@@ -37,8 +37,12 @@ struct RunningJob {
 // Registry of the jobs running in this process. Thread-safe.
 class RunningJobs {
 public:
-    std::shared_ptr<RunningJob> Add(std::string job_id, std::string token, std::string receipt,
-                                    plugin::SourceClient* source, uint64_t query_id, int64_t timeout_ms);
+    std::shared_ptr<RunningJob> Add(std::string job_id,
+                                    std::string token,
+                                    std::string receipt,
+                                    plugin::SourceClient* source,
+                                    uint64_t query_id,
+                                    int64_t timeout_ms);
     void Remove(const std::shared_ptr<RunningJob>& job);
 
     // Asks the job's query to stop (first reason wins); true when the job runs here.

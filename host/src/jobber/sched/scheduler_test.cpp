@@ -90,8 +90,8 @@ protected:
         RunnerSettings runner_settings;
         runner_settings.group_wait = 50ms;
         runner_ = std::make_unique<JobRunner>(backends_, getter, running_, runner_settings);
-        pool_ = std::make_unique<WorkerPool>(*backends_.broker, *runner_,
-                                             WorkerPoolSettings{{"sqljob_queue"}, 4, 100ms});
+        pool_ =
+            std::make_unique<WorkerPool>(*backends_.broker, *runner_, WorkerPoolSettings{{"sqljob_queue"}, 4, 100ms});
         watchdog_ = std::make_unique<JobWatchdog>(*backends_.broker, *backends_.state, running_, 60s, 50ms);
         watchdog_->Start();
         pool_->Start();
@@ -112,8 +112,11 @@ protected:
         fs::remove_all(dir_, ec);
     }
 
-    jobs::JobRecord Post(const std::string& task, std::vector<jobs::JobArg> args, const std::string& id = "",
-                         int retries = 0, int64_t eta_ms = 0) {
+    jobs::JobRecord Post(const std::string& task,
+                         std::vector<jobs::JobArg> args,
+                         const std::string& id = "",
+                         int retries = 0,
+                         int64_t eta_ms = 0) {
         jobs::JobRequest request;
         request.job_id = id;
         request.args = std::move(args);
@@ -122,7 +125,8 @@ protected:
         return service_->PostJob(task, request);
     }
 
-    jobs::JobRecord WaitFor(const std::string& id, std::initializer_list<JobState> states,
+    jobs::JobRecord WaitFor(const std::string& id,
+                            std::initializer_list<JobState> states,
                             std::chrono::milliseconds limit = 10s) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         jobs::JobRecord r;

@@ -1,12 +1,15 @@
 #include "jobber/sched/worker_pool.hpp"
 
 #include <Poco/Logger.h>
+
 #include <algorithm>
 
 namespace jobber::sched {
 
 namespace {
-Poco::Logger& Log() { return Poco::Logger::get("jobber.sched"); }
+Poco::Logger& Log() {
+    return Poco::Logger::get("jobber.sched");
+}
 }  // namespace
 
 WorkerPool::WorkerPool(plugin::BrokerClient& broker, JobRunner& runner, WorkerPoolSettings settings)
@@ -58,8 +61,8 @@ void WorkerPool::Loop(int index) {
         } catch (const std::exception& e) {
             // Infrastructure failed around the job (state store down, say). The broker lease
             // brings the job back; requeueing just makes that sooner.
-            Log().error(std::string("job run aborted, will be redelivered queue=") + delivery->queue +
-                        " error=\"" + e.what() + "\"");
+            Log().error(std::string("job run aborted, will be redelivered queue=") + delivery->queue + " error=\"" +
+                        e.what() + "\"");
             try {
                 broker_.Requeue(delivery->receipt, 0);
             } catch (const std::exception& requeue_error) {

@@ -1,6 +1,7 @@
 #include "jobber/service/job_service.hpp"
 
 #include <Poco/Logger.h>
+
 #include <chrono>
 #include <random>
 #include <set>
@@ -58,16 +59,19 @@ auto Guarded(const char* what, Body&& body) -> decltype(body()) {
     }
 }
 
-JobState StateOf(int32_t raw) { return static_cast<JobState>(raw); }
+JobState StateOf(int32_t raw) {
+    return static_cast<JobState>(raw);
+}
 
 }  // namespace
 
-JobService::JobService(Backends& backends, CatalogGetter catalog, sched::RunningJobs& running,
-                       ServiceSettings settings)
+JobService::JobService(Backends& backends, CatalogGetter catalog, sched::RunningJobs& running, ServiceSettings settings)
     : backends_(backends), catalog_(std::move(catalog)), running_(running), settings_(std::move(settings)) {}
 
-JobService::PreparedJob JobService::Prepare(const std::string& task_name, const jobs::JobRequest& request,
-                                            const std::string& group_id, uint32_t group_concurrency) {
+JobService::PreparedJob JobService::Prepare(const std::string& task_name,
+                                            const jobs::JobRequest& request,
+                                            const std::string& group_id,
+                                            uint32_t group_concurrency) {
     const auto catalog = catalog_();
     const Task* task = catalog->Find(task_name);
     if (task == nullptr) throw NotFound("unknown task '" + task_name + "'");
@@ -78,8 +82,8 @@ JobService::PreparedJob JobService::Prepare(const std::string& task_name, const 
     r.task = task_name;
     if (!request.db.empty()) {
         if (std::find(task->dbs.begin(), task->dbs.end(), request.db) == task->dbs.end()) {
-            throw BadRequest("db '" + request.db + "' is not one of task '" + task_name +
-                             "''s databases (" + Join(task->dbs) + ")");
+            throw BadRequest("db '" + request.db + "' is not one of task '" + task_name + "''s databases (" +
+                             Join(task->dbs) + ")");
         }
         r.db = request.db;
     } else {
@@ -144,8 +148,8 @@ void JobService::Enqueue(PreparedJob& job) {
             backends_.state->CasJob(r.job_id, pending, &job.token, JOBBER_JOB_FAILURE, job.token,
                                     jobs::EncodeRecord(job.record), job.state_ttl_ms);
         } catch (const std::exception& state_error) {
-            Poco::Logger::get("jobber.api").error("job_id=" + r.job_id + " could not record the queueing failure: " +
-                                                  state_error.what());
+            Poco::Logger::get("jobber.api")
+                .error("job_id=" + r.job_id + " could not record the queueing failure: " + state_error.what());
         }
         throw Unavailable("broker is unavailable, job '" + r.job_id + "' was not accepted: " + e.what());
     }
@@ -191,8 +195,8 @@ JobRecord JobService::CancelJob(const std::string& job_id, bool purge) {
             // the FAILURE record within a tick and stops it.
             running_.Stop(job_id, stored->token, sched::StopReason::kCancelled);
             if (purge) Guarded("state store", [&] { backends_.state->DeleteJob(job_id); });
-            Poco::Logger::get("jobber.api").information("job cancelled job_id=" + job_id + " task=" + r.task +
-                                                        " was=" + jobs::StateName(r.state));
+            Poco::Logger::get("jobber.api")
+                .information("job cancelled job_id=" + job_id + " task=" + r.task + " was=" + jobs::StateName(r.state));
             return cancelled;
         }
         if (!purge) {
@@ -236,8 +240,9 @@ GroupStatus JobService::PostGroup(const jobs::GroupRequest& request) {
                 try {
                     backends_.state->DeleteJob(prepared[j].record.job_id);
                 } catch (const std::exception& e) {
-                    Poco::Logger::get("jobber.api").error("group rollback failed job_id=" +
-                                                          prepared[j].record.job_id + " error=\"" + e.what() + "\"");
+                    Poco::Logger::get("jobber.api")
+                        .error("group rollback failed job_id=" + prepared[j].record.job_id + " error=\"" + e.what() +
+                               "\"");
                 }
             }
             throw;

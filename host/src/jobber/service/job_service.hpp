@@ -53,7 +53,9 @@ private:
         std::string token;
         int64_t state_ttl_ms = 0;
     };
-    PreparedJob Prepare(const std::string& task_name, const jobs::JobRequest& request, const std::string& group_id,
+    PreparedJob Prepare(const std::string& task_name,
+                        const jobs::JobRequest& request,
+                        const std::string& group_id,
                         uint32_t group_concurrency);
     void Claim(const PreparedJob& job);
     void Enqueue(PreparedJob& job);

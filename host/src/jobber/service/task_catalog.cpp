@@ -1,6 +1,7 @@
 #include "jobber/service/task_catalog.hpp"
 
 #include <Poco/Logger.h>
+
 #include <stdexcept>
 
 namespace jobber::service {
@@ -15,7 +16,9 @@ std::string Names(const Map& map) {
 }
 
 template <class Map>
-std::vector<std::string> Resolve(const std::vector<std::string>& tagged, const Map& configured, const char* section,
+std::vector<std::string> Resolve(const std::vector<std::string>& tagged,
+                                 const Map& configured,
+                                 const char* section,
                                  const tasks::TaskDefinition& def) {
     if (tagged.empty()) {
         std::vector<std::string> all;
@@ -25,8 +28,8 @@ std::vector<std::string> Resolve(const std::vector<std::string>& tagged, const M
     for (const auto& name : tagged) {
         if (configured.count(name) == 0) {
             throw std::runtime_error(def.file + ":" + std::to_string(def.line) + ": task '" + def.name + "' names " +
-                                     section + " '" + name + "', which is not configured (configured: " +
-                                     Names(configured) + ")");
+                                     section + " '" + name +
+                                     "', which is not configured (configured: " + Names(configured) + ")");
         }
     }
     return tagged;

@@ -27,9 +27,9 @@ typedef struct jobber_delivery {
     uint32_t struct_size;
     char* payload;
     size_t payload_size;
-    char* queue;            /* the queue it came from */
-    char* receipt;          /* opaque lease token */
-    uint32_t delivery_count;/* 1 on the first delivery, more after lease expiry or requeue */
+    char* queue;             /* the queue it came from */
+    char* receipt;           /* opaque lease token */
+    uint32_t delivery_count; /* 1 on the first delivery, more after lease expiry or requeue */
     void (*release)(struct jobber_delivery*);
 } jobber_delivery;
 
@@ -50,13 +50,22 @@ typedef struct jobber_broker_vtable {
     void (*close)(jobber_broker* broker);
     /* Enqueue at the tail of `queue`, or hold until `eta_unix_ms` (0 = now). Returns OK only once
      * the broker has durably accepted the message (as durable as the broker is). */
-    jobber_code (*push)(jobber_broker* broker, const char* queue, const char* payload, size_t payload_size,
-                        int64_t eta_unix_ms, jobber_error* error);
+    jobber_code (*push)(jobber_broker* broker,
+                        const char* queue,
+                        const char* payload,
+                        size_t payload_size,
+                        int64_t eta_unix_ms,
+                        jobber_error* error);
     /* Lease the next ready message of any of `queues`, waiting up to `wait_ms` (<= 0: do not wait).
      * Returns DEADLINE_EXCEEDED when nothing arrived; `out` is filled only on OK. The caller sets
      * out->struct_size; the plugin never writes past it. */
-    jobber_code (*pop)(jobber_broker* broker, const char* const* queues, uint32_t queue_count, int64_t wait_ms,
-                       int64_t lease_ms, jobber_delivery* out, jobber_error* error);
+    jobber_code (*pop)(jobber_broker* broker,
+                       const char* const* queues,
+                       uint32_t queue_count,
+                       int64_t wait_ms,
+                       int64_t lease_ms,
+                       jobber_delivery* out,
+                       jobber_error* error);
     /* Finish a delivery: the message is gone. NOT_FOUND when the lease was lost. */
     jobber_code (*ack)(jobber_broker* broker, const char* receipt, jobber_error* error);
     /* Give a leased message back, deliverable again at `eta_unix_ms` (0 = now). NOT_FOUND when
@@ -67,8 +76,8 @@ typedef struct jobber_broker_vtable {
     /* Visit pending (not leased) messages of `queue` in delivery order, delayed ones after ready
      * ones. UNIMPLEMENTED when the broker cannot browse. The visitor must not call back into the
      * broker. */
-    jobber_code (*list_pending)(jobber_broker* broker, const char* queue, jobber_pending_visitor visitor,
-                                void* context, jobber_error* error);
+    jobber_code (*list_pending)(
+        jobber_broker* broker, const char* queue, jobber_pending_visitor visitor, void* context, jobber_error* error);
     /* Cheap reachability check for readiness probes. */
     jobber_code (*ping)(jobber_broker* broker, jobber_error* error);
 } jobber_broker_vtable;

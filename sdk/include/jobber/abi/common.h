@@ -45,9 +45,9 @@ typedef int32_t jobber_code;
  * may fill it. The caller then calls `release` (when non-NULL), which frees `message` with the
  * callee's allocator. */
 typedef struct jobber_error {
-    char* message;         /* NUL-terminated, for the operator; may be NULL */
-    int32_t vendor_code;   /* driver-specific error number, 0 when none */
-    char sqlstate[6];      /* five-character SQLSTATE plus NUL, or empty */
+    char* message;       /* NUL-terminated, for the operator; may be NULL */
+    int32_t vendor_code; /* driver-specific error number, 0 when none */
+    char sqlstate[6];    /* five-character SQLSTATE plus NUL, or empty */
     void (*release)(struct jobber_error*);
 } jobber_error;
 
@@ -75,10 +75,10 @@ typedef struct jobber_kv {
 
 typedef struct jobber_config_field {
     const char* name;
-    int32_t type;             /* JOBBER_FIELD_* */
-    int32_t required;         /* non-zero: the host refuses config without it */
-    const char* default_value;/* canonical text, or NULL for none */
-    const char* doc;          /* one line for `sql-jobber plugins` */
+    int32_t type;              /* JOBBER_FIELD_* */
+    int32_t required;          /* non-zero: the host refuses config without it */
+    const char* default_value; /* canonical text, or NULL for none */
+    const char* doc;           /* one line for `sql-jobber plugins` */
 } jobber_config_field;
 
 /* Roles; a plugin may provide several. */
@@ -97,12 +97,12 @@ typedef struct jobber_role_info {
  * loaded. Reading it runs no plugin code beyond the getter. */
 typedef struct jobber_plugin_manifest {
     uint32_t struct_size;
-    uint32_t abi_major;       /* JOBBER_ABI_MAJOR the plugin was built with */
-    uint32_t abi_minor;       /* JOBBER_ABI_MINOR the plugin was built with: the minimum it needs */
-    const char* name;         /* the `type:` that selects it in config, [a-z0-9_]+ */
-    const char* version;      /* the plugin's own version */
+    uint32_t abi_major;  /* JOBBER_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;  /* JOBBER_ABI_MINOR the plugin was built with: the minimum it needs */
+    const char* name;    /* the `type:` that selects it in config, [a-z0-9_]+ */
+    const char* version; /* the plugin's own version */
     const char* description;
-    const char* build_info;   /* compiler and flags, for diagnostics only */
+    const char* build_info; /* compiler and flags, for diagnostics only */
     const jobber_role_info* roles;
     uint32_t role_count;
 } jobber_plugin_manifest;
@@ -154,8 +154,10 @@ typedef struct jobber_plugin_vtables {
 
 typedef const jobber_plugin_manifest* (*jobber_plugin_manifest_fn)(void);
 /* Called once, before any instance is opened. `host_abi_minor` lets a newer plugin fall back. */
-typedef jobber_code (*jobber_plugin_init_fn)(const jobber_host_api* host, uint32_t host_abi_minor,
-                                             jobber_plugin_vtables* out, jobber_error* error);
+typedef jobber_code (*jobber_plugin_init_fn)(const jobber_host_api* host,
+                                             uint32_t host_abi_minor,
+                                             jobber_plugin_vtables* out,
+                                             jobber_error* error);
 /* Called once, after every instance is closed. The library stays mapped until process exit. */
 typedef void (*jobber_plugin_shutdown_fn)(void);
 

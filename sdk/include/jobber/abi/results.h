@@ -33,8 +33,11 @@ typedef struct jobber_results_vtable {
     uint32_t (*max_identifier_length)(jobber_results* results);
     /* Start writing a table with columns from `schema` (borrowed for the call) under a name that
      * readers cannot see yet. */
-    jobber_code (*begin)(jobber_results* results, const jobber_results_target* target,
-                         const struct ArrowSchema* schema, jobber_results_txn** out, jobber_error* error);
+    jobber_code (*begin)(jobber_results* results,
+                         const jobber_results_target* target,
+                         const struct ArrowSchema* schema,
+                         jobber_results_txn** out,
+                         jobber_error* error);
     /* Append rows. `batch` is moved in: the plugin releases it (also on error). */
     jobber_code (*write)(jobber_results_txn* txn, struct ArrowArray* batch, jobber_error* error);
     /* Publish the table under its final name, atomically replacing an older table of that name,

@@ -45,14 +45,14 @@ typedef struct jobber_statement_info {
 
 typedef struct jobber_query {
     uint32_t struct_size;
-    uint64_t query_id;       /* unique within the host process; the key for cancel */
-    const char* task_name;   /* key of the prepared statement */
+    uint64_t query_id;     /* unique within the host process; the key for cancel */
+    const char* task_name; /* key of the prepared statement */
     const char* sql;
-    int32_t raw;             /* non-zero: do not prepare, run as a plain query */
+    int32_t raw; /* non-zero: do not prepare, run as a plain query */
     const jobber_value* params;
     uint32_t param_count;
-    int64_t timeout_ms;      /* 0 = none; the source cancels the query when exceeded */
-    int64_t batch_rows;      /* preferred rows per batch */
+    int64_t timeout_ms; /* 0 = none; the source cancels the query when exceeded */
+    int64_t batch_rows; /* preferred rows per batch */
 } jobber_query;
 
 /* Stream error codes returned by get_next/get_schema (errno values, as the Arrow spec asks):
@@ -67,11 +67,17 @@ typedef struct jobber_source_vtable {
     void (*close)(jobber_source* source);
     /* Check the SQL of a task (prepare it unless raw) and report its parameter count.
      * INVALID_ARGUMENT for SQL the database rejects; UNAVAILABLE when it cannot be reached. */
-    jobber_code (*prepare)(jobber_source* source, const char* task_name, const char* sql, int32_t raw,
-                           jobber_statement_info* out, jobber_error* error);
+    jobber_code (*prepare)(jobber_source* source,
+                           const char* task_name,
+                           const char* sql,
+                           int32_t raw,
+                           jobber_statement_info* out,
+                           jobber_error* error);
     /* Run a query. On OK `out` is a live stream owned by the caller, who releases it; it holds a
      * pooled connection until then. */
-    jobber_code (*execute)(jobber_source* source, const jobber_query* query, struct ArrowArrayStream* out,
+    jobber_code (*execute)(jobber_source* source,
+                           const jobber_query* query,
+                           struct ArrowArrayStream* out,
                            jobber_error* error);
     /* Cancel query `query_id` in the database. OK when it is not (or no longer) running. */
     jobber_code (*cancel)(jobber_source* source, uint64_t query_id, jobber_error* error);

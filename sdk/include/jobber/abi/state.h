@@ -59,22 +59,36 @@ typedef struct jobber_state_vtable {
      * `expect_mask`, or its state's bit is in `expect_mask` and (`expect_token` is NULL or equals
      * its token). Otherwise FAILED_PRECONDITION, and `current` (when non-NULL) receives the record
      * found (state 0 when absent). `current` is untouched on success. */
-    jobber_code (*cas_job)(jobber_state* state, const char* job_id, uint32_t expect_mask, const char* expect_token,
-                           const jobber_job_write* record, jobber_job_record* current, jobber_error* error);
+    jobber_code (*cas_job)(jobber_state* state,
+                           const char* job_id,
+                           uint32_t expect_mask,
+                           const char* expect_token,
+                           const jobber_job_write* record,
+                           jobber_job_record* current,
+                           jobber_error* error);
     /* NOT_FOUND when absent. */
     jobber_code (*get_job)(jobber_state* state, const char* job_id, jobber_job_record* out, jobber_error* error);
     /* Removes the record; OK when already absent. */
     jobber_code (*delete_job)(jobber_state* state, const char* job_id, jobber_error* error);
     /* Group records: opaque bodies with an expiry, last write wins. get_group: NOT_FOUND when
      * absent; delete_group: OK when already absent. */
-    jobber_code (*put_group)(jobber_state* state, const char* group_id, const char* body, size_t body_size,
-                             int64_t ttl_ms, jobber_error* error);
+    jobber_code (*put_group)(jobber_state* state,
+                             const char* group_id,
+                             const char* body,
+                             size_t body_size,
+                             int64_t ttl_ms,
+                             jobber_error* error);
     jobber_code (*get_group)(jobber_state* state, const char* group_id, jobber_buffer* out, jobber_error* error);
     jobber_code (*delete_group)(jobber_state* state, const char* group_id, jobber_error* error);
     /* Counting semaphore `key` with at most `limit` holders; a holder's slot lapses after
      * `lease_ms` unless re-acquired (which refreshes it). Sets *acquired to 1 or 0. */
-    jobber_code (*acquire_slot)(jobber_state* state, const char* key, uint32_t limit, const char* holder,
-                                int64_t lease_ms, int32_t* acquired, jobber_error* error);
+    jobber_code (*acquire_slot)(jobber_state* state,
+                                const char* key,
+                                uint32_t limit,
+                                const char* holder,
+                                int64_t lease_ms,
+                                int32_t* acquired,
+                                jobber_error* error);
     /* OK when the holder held no slot. */
     jobber_code (*release_slot)(jobber_state* state, const char* key, const char* holder, jobber_error* error);
     jobber_code (*ping)(jobber_state* state, jobber_error* error);

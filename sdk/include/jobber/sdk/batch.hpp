@@ -60,7 +60,9 @@ struct ArrayPrivate {
     const void* struct_buffers[1] = {nullptr};
 };
 
-inline void ReleaseChildArray(ArrowArray* array) { array->release = nullptr; }
+inline void ReleaseChildArray(ArrowArray* array) {
+    array->release = nullptr;
+}
 
 inline void ReleaseStructArray(ArrowArray* array) {
     if (array == nullptr || array->release == nullptr) return;
@@ -94,11 +96,18 @@ public:
         switch (c.type) {
             case ColumnType::kBigInt:
             case ColumnType::kTimestamp:
-            case ColumnType::kDouble: c.values.resize(c.values.size() + 8, 0); break;
-            case ColumnType::kDate: c.values.resize(c.values.size() + 4, 0); break;
-            case ColumnType::kBoolean: break;
+            case ColumnType::kDouble:
+                c.values.resize(c.values.size() + 8, 0);
+                break;
+            case ColumnType::kDate:
+                c.values.resize(c.values.size() + 4, 0);
+                break;
+            case ColumnType::kBoolean:
+                break;
             case ColumnType::kText:
-            case ColumnType::kDecimal: c.offsets.push_back(c.offsets.back()); break;
+            case ColumnType::kDecimal:
+                c.offsets.push_back(c.offsets.back());
+                break;
         }
         ++c.length;
     }
@@ -137,8 +146,8 @@ public:
         Check(c, c.IsText(), "text");
         const int64_t end = static_cast<int64_t>(c.offsets.back()) + static_cast<int64_t>(value.size());
         if (end > std::numeric_limits<int32_t>::max()) {
-            throw Error(JOBBER_INVALID_ARGUMENT, "batch text column '" + schema_[column].name +
-                                                     "' exceeds 2 GiB; flush batches by ByteSize()");
+            throw Error(JOBBER_INVALID_ARGUMENT,
+                        "batch text column '" + schema_[column].name + "' exceeds 2 GiB; flush batches by ByteSize()");
         }
         c.MarkValid(true);
         c.values.insert(c.values.end(), value.begin(), value.end());
@@ -262,8 +271,8 @@ public:
         }
         for (int64_t i = 0; i < array.n_children; ++i) {
             if (array.children[i]->length < array.offset + array.length) {
-                throw Error(JOBBER_INVALID_ARGUMENT, "batch column '" + schema[static_cast<size_t>(i)].name +
-                                                         "' is shorter than the batch");
+                throw Error(JOBBER_INVALID_ARGUMENT,
+                            "batch column '" + schema[static_cast<size_t>(i)].name + "' is shorter than the batch");
             }
         }
     }

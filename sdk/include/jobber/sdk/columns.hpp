@@ -30,26 +30,39 @@ inline constexpr const char* kDecimalExtensionName = "jobber.decimal";
 // SQL-ish name, as the seed README lists them.
 inline const char* TypeName(ColumnType type) {
     switch (type) {
-        case ColumnType::kBigInt: return "BIGINT";
-        case ColumnType::kDecimal: return "DECIMAL";
-        case ColumnType::kDouble: return "DOUBLE";
-        case ColumnType::kTimestamp: return "TIMESTAMP";
-        case ColumnType::kDate: return "DATE";
-        case ColumnType::kBoolean: return "BOOLEAN";
-        case ColumnType::kText: return "TEXT";
+        case ColumnType::kBigInt:
+            return "BIGINT";
+        case ColumnType::kDecimal:
+            return "DECIMAL";
+        case ColumnType::kDouble:
+            return "DOUBLE";
+        case ColumnType::kTimestamp:
+            return "TIMESTAMP";
+        case ColumnType::kDate:
+            return "DATE";
+        case ColumnType::kBoolean:
+            return "BOOLEAN";
+        case ColumnType::kText:
+            return "TEXT";
     }
     return "TEXT";
 }
 
 inline const char* ArrowFormat(ColumnType type) {
     switch (type) {
-        case ColumnType::kBigInt: return "l";
-        case ColumnType::kDouble: return "g";
-        case ColumnType::kTimestamp: return "tsu:UTC";
-        case ColumnType::kDate: return "tdD";
-        case ColumnType::kBoolean: return "b";
+        case ColumnType::kBigInt:
+            return "l";
+        case ColumnType::kDouble:
+            return "g";
+        case ColumnType::kTimestamp:
+            return "tsu:UTC";
+        case ColumnType::kDate:
+            return "tdD";
+        case ColumnType::kBoolean:
+            return "b";
         case ColumnType::kDecimal:
-        case ColumnType::kText: return "u";
+        case ColumnType::kText:
+            return "u";
     }
     return "u";
 }
@@ -112,8 +125,8 @@ inline void ReleaseSchema(ArrowSchema* schema) {
     schema->release = nullptr;
 }
 
-inline void FillSchemaNode(ArrowSchema* out, std::string format, std::string name, std::string metadata,
-                           int64_t flags) {
+inline void FillSchemaNode(
+    ArrowSchema* out, std::string format, std::string name, std::string metadata, int64_t flags) {
     auto* priv = new SchemaPrivate{std::move(format), std::move(name), std::move(metadata), {}};
     out->format = priv->format.c_str();
     out->name = priv->name.c_str();
@@ -168,8 +181,7 @@ inline Schema ImportSchema(const ArrowSchema& in) {
         } else if (format == "b") {
             column.type = ColumnType::kBoolean;
         } else if (format == "u") {
-            const bool decimal =
-                detail::FindMetadata(child.metadata, "ARROW:extension:name") == kDecimalExtensionName;
+            const bool decimal = detail::FindMetadata(child.metadata, "ARROW:extension:name") == kDecimalExtensionName;
             column.type = decimal ? ColumnType::kDecimal : ColumnType::kText;
         } else {
             throw Error(JOBBER_INVALID_ARGUMENT,

@@ -31,17 +31,28 @@ private:
 
 inline const char* CodeName(jobber_code code) noexcept {
     switch (code) {
-        case JOBBER_OK: return "OK";
-        case JOBBER_CANCELLED: return "CANCELLED";
-        case JOBBER_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-        case JOBBER_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-        case JOBBER_NOT_FOUND: return "NOT_FOUND";
-        case JOBBER_ALREADY_EXISTS: return "ALREADY_EXISTS";
-        case JOBBER_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-        case JOBBER_UNIMPLEMENTED: return "UNIMPLEMENTED";
-        case JOBBER_INTERNAL: return "INTERNAL";
-        case JOBBER_UNAVAILABLE: return "UNAVAILABLE";
-        default: return "UNKNOWN";
+        case JOBBER_OK:
+            return "OK";
+        case JOBBER_CANCELLED:
+            return "CANCELLED";
+        case JOBBER_INVALID_ARGUMENT:
+            return "INVALID_ARGUMENT";
+        case JOBBER_DEADLINE_EXCEEDED:
+            return "DEADLINE_EXCEEDED";
+        case JOBBER_NOT_FOUND:
+            return "NOT_FOUND";
+        case JOBBER_ALREADY_EXISTS:
+            return "ALREADY_EXISTS";
+        case JOBBER_FAILED_PRECONDITION:
+            return "FAILED_PRECONDITION";
+        case JOBBER_UNIMPLEMENTED:
+            return "UNIMPLEMENTED";
+        case JOBBER_INTERNAL:
+            return "INTERNAL";
+        case JOBBER_UNAVAILABLE:
+            return "UNAVAILABLE";
+        default:
+            return "UNKNOWN";
     }
 }
 

@@ -49,7 +49,8 @@ void ClearOutput(Out* out) {
 
 inline OpenArgs MakeOpenArgs(const jobber_open_args* args) {
     if (args == nullptr) throw Error(JOBBER_INVALID_ARGUMENT, "open called without arguments");
-    return OpenArgs{args->instance_name != nullptr ? args->instance_name : "", Config(args->config, args->config_count)};
+    return OpenArgs{args->instance_name != nullptr ? args->instance_name : "",
+                    Config(args->config, args->config_count)};
 }
 
 // ---- stream export ----
@@ -61,11 +62,16 @@ struct StreamPrivate {
 
 inline int ErrnoFor(jobber_code code) {
     switch (code) {
-        case JOBBER_CANCELLED: return ECANCELED;
-        case JOBBER_DEADLINE_EXCEEDED: return ETIMEDOUT;
-        case JOBBER_INVALID_ARGUMENT: return EINVAL;
-        case JOBBER_UNAVAILABLE: return EAGAIN;  // keeps "a retry may help" across the stream
-        default: return EIO;
+        case JOBBER_CANCELLED:
+            return ECANCELED;
+        case JOBBER_DEADLINE_EXCEEDED:
+            return ETIMEDOUT;
+        case JOBBER_INVALID_ARGUMENT:
+            return EINVAL;
+        case JOBBER_UNAVAILABLE:
+            return EAGAIN;  // keeps "a retry may help" across the stream
+        default:
+            return EIO;
     }
 }
 
@@ -114,7 +120,9 @@ inline void ExportStream(std::unique_ptr<RowStream> rows, ArrowArrayStream* out)
 
 // ---- broker trampolines ----
 
-inline Broker* AsBroker(jobber_broker* b) { return reinterpret_cast<Broker*>(b); }
+inline Broker* AsBroker(jobber_broker* b) {
+    return reinterpret_cast<Broker*>(b);
+}
 
 inline void ReleaseDelivery(jobber_delivery* d) {
     std::free(d->payload);
@@ -145,7 +153,8 @@ const jobber_broker_vtable* BrokerVtable() {
             bool got = false;
             jobber_code code = Guard(err, [&] {
                 std::vector<std::string> names(queues, queues + count);
-                auto d = AsBroker(b)->Pop(names, std::chrono::milliseconds(wait_ms), std::chrono::milliseconds(lease_ms));
+                auto d =
+                    AsBroker(b)->Pop(names, std::chrono::milliseconds(wait_ms), std::chrono::milliseconds(lease_ms));
                 if (!d) return;
                 got = true;
                 ClearOutput(out);
@@ -186,7 +195,9 @@ const jobber_broker_vtable* BrokerVtable() {
 
 // ---- state trampolines ----
 
-inline StateStore* AsState(jobber_state* s) { return reinterpret_cast<StateStore*>(s); }
+inline StateStore* AsState(jobber_state* s) {
+    return reinterpret_cast<StateStore*>(s);
+}
 
 inline void ReleaseJobRecord(jobber_job_record* r) {
     std::free(r->token);
@@ -286,7 +297,9 @@ const jobber_state_vtable* StateVtable() {
 
 // ---- source trampolines ----
 
-inline Source* AsSource(jobber_source* s) { return reinterpret_cast<Source*>(s); }
+inline Source* AsSource(jobber_source* s) {
+    return reinterpret_cast<Source*>(s);
+}
 
 template <class T>
 const jobber_source_vtable* SourceVtable() {
@@ -329,14 +342,18 @@ const jobber_source_vtable* SourceVtable() {
 
 // ---- results trampolines ----
 
-inline ResultsBackend* AsResults(jobber_results* r) { return reinterpret_cast<ResultsBackend*>(r); }
+inline ResultsBackend* AsResults(jobber_results* r) {
+    return reinterpret_cast<ResultsBackend*>(r);
+}
 
 struct ResultsTxn {
     std::unique_ptr<ResultsWriter> writer;
     Schema schema;
 };
 
-inline ResultsTxn* AsTxn(jobber_results_txn* t) { return reinterpret_cast<ResultsTxn*>(t); }
+inline ResultsTxn* AsTxn(jobber_results_txn* t) {
+    return reinterpret_cast<ResultsTxn*>(t);
+}
 
 template <class T>
 const jobber_results_vtable* ResultsVtable() {
@@ -362,8 +379,7 @@ const jobber_results_vtable* ResultsVtable() {
                 auto txn = std::make_unique<ResultsTxn>();
                 txn->schema = ImportSchema(*schema);
                 ResultsTarget tgt{target->job_id != nullptr ? target->job_id : "",
-                                  target->table_name != nullptr ? target->table_name : "",
-                                  target->expires_at_unix_ms};
+                                  target->table_name != nullptr ? target->table_name : "", target->expires_at_unix_ms};
                 txn->writer = AsResults(r)->Begin(tgt, txn->schema);
                 *out = reinterpret_cast<jobber_results_txn*>(txn.release());
             });
@@ -441,8 +457,8 @@ struct ResultsRole {
 template <class... Roles>
 struct PluginDefinition {
     static const jobber_plugin_manifest* Manifest(const char* name, const char* version, const char* description) {
-        static const std::vector<jobber_role_info> roles = {jobber_role_info{
-            Roles::kRole, Roles::Fields().data(), static_cast<uint32_t>(Roles::Fields().size())}...};
+        static const std::vector<jobber_role_info> roles = {
+            jobber_role_info{Roles::kRole, Roles::Fields().data(), static_cast<uint32_t>(Roles::Fields().size())}...};
         static const jobber_plugin_manifest manifest = [&] {
             jobber_plugin_manifest m{};
             m.struct_size = sizeof(m);
@@ -459,7 +475,9 @@ struct PluginDefinition {
         return &manifest;
     }
 
-    static jobber_code Init(const jobber_host_api* host, uint32_t /*host_abi_minor*/, jobber_plugin_vtables* out,
+    static jobber_code Init(const jobber_host_api* host,
+                            uint32_t /*host_abi_minor*/,
+                            jobber_plugin_vtables* out,
                             jobber_error* error) {
         return Guard(error, [&] {
             if (out == nullptr || out->struct_size < sizeof(uint32_t)) {
@@ -478,16 +496,18 @@ struct PluginDefinition {
 // Defines the plugin's three exported entry points. They sit in a namespace because the function
 // jobber_plugin_manifest would otherwise clash with the global typedef of the same name; extern "C"
 // keeps the exported symbol names unqualified.
-#define JOBBER_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                                          \
-    namespace jobber_plugin_entry_points {                                                                      \
-    extern "C" JOBBER_EXPORT const ::jobber_plugin_manifest* jobber_plugin_manifest(void) {                     \
-        return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Manifest(NAME, VERSION, DESCRIPTION);              \
-    }                                                                                                           \
-    extern "C" JOBBER_EXPORT jobber_code jobber_plugin_init(const jobber_host_api* host, uint32_t host_minor,    \
-                                                            jobber_plugin_vtables* out, jobber_error* error) {  \
-        return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Init(host, host_minor, out, error);                \
-    }                                                                                                           \
-    extern "C" JOBBER_EXPORT void jobber_plugin_shutdown(void) {                                                \
-        ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Shutdown();                                               \
-    }                                                                                                           \
+#define JOBBER_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                             \
+    namespace jobber_plugin_entry_points {                                                         \
+    extern "C" JOBBER_EXPORT const ::jobber_plugin_manifest* jobber_plugin_manifest(void) {        \
+        return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Manifest(NAME, VERSION, DESCRIPTION); \
+    }                                                                                              \
+    extern "C" JOBBER_EXPORT jobber_code jobber_plugin_init(const jobber_host_api* host,           \
+                                                            uint32_t host_minor,                   \
+                                                            jobber_plugin_vtables* out,            \
+                                                            jobber_error* error) {                 \
+        return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Init(host, host_minor, out, error);   \
+    }                                                                                              \
+    extern "C" JOBBER_EXPORT void jobber_plugin_shutdown(void) {                                   \
+        ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Shutdown();                                  \
+    }                                                                                              \
     }

@@ -44,7 +44,8 @@ public:
     virtual ~Broker() = default;
     virtual void Push(std::string_view queue, std::string_view payload, int64_t eta_unix_ms) = 0;
     // nullopt when nothing arrived within `wait`.
-    virtual std::optional<Delivery> Pop(const std::vector<std::string>& queues, std::chrono::milliseconds wait,
+    virtual std::optional<Delivery> Pop(const std::vector<std::string>& queues,
+                                        std::chrono::milliseconds wait,
                                         std::chrono::milliseconds lease) = 0;
     // Throw Error(JOBBER_NOT_FOUND) when the lease was lost.
     virtual void Ack(std::string_view receipt) = 0;
@@ -77,8 +78,11 @@ public:
     virtual ~StateStore() = default;
     // See jobber_state_vtable::cas_job. Returns false (and fills *current when given) when the
     // precondition does not hold.
-    virtual bool CasJob(std::string_view job_id, uint32_t expect_mask, std::optional<std::string_view> expect_token,
-                        const JobWrite& record, JobRecord* current) = 0;
+    virtual bool CasJob(std::string_view job_id,
+                        uint32_t expect_mask,
+                        std::optional<std::string_view> expect_token,
+                        const JobWrite& record,
+                        JobRecord* current) = 0;
     virtual std::optional<JobRecord> GetJob(std::string_view job_id) = 0;
     virtual void DeleteJob(std::string_view job_id) = 0;
     virtual void PutGroup(std::string_view group_id, std::string_view body, int64_t ttl_ms) = 0;

@@ -41,7 +41,9 @@ constexpr CivilDate CivilFromDays(int64_t z) {
     return {y + (m <= 2), m, d};
 }
 
-inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 // "YYYY-MM-DD"
 inline std::string FormatDate(int32_t days) {
