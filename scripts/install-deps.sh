@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything sql-jobber needs to build and test on Debian 12, from Debian's archive only.
-# Idempotent: packages already present are skipped quickly. Needs root (or sudo).
+# The package lists live in scripts/packages/*.txt, one file per area (a plugin adds its own).
+# Idempotent: when everything is present it returns at once. Needs root (or sudo).
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
-packages=(
-  build-essential cmake ninja-build pkg-config git
-  libpoco-dev libyaml-cpp-dev libboost-dev libboost-filesystem-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  sqlite3 curl ca-certificates
-  clang clang-format libclang-rt-14-dev
-)
+mapfile -t packages < <(cat "$root"/scripts/packages/*.txt | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,5 +17,11 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -qq
+  # Server packages must not start system-wide daemons: tests run their own throw-away instances.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -33,6 +33,10 @@ configure_and_build "$out/tsan" -DJOBBER_SANITIZE=thread
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
   ctest --test-dir "$out/tsan" -R 'Scheduler|Contract|RunningJobs' --output-on-failure -j 1 --timeout 300
 
-echo "== full suite"
+echo "== full suite (unit, plugin, ABI, integration against throw-away servers, end-to-end)"
 configure_and_build "$out/release"
+# shellcheck source=/dev/null
+source "$root/tests/services/lib.sh"
+trap jobber_stop_services EXIT
+jobber_start_services
 ctest --test-dir "$out/release" --output-on-failure -j "$jobs" --timeout 300

@@ -48,7 +48,7 @@ const struct jobber_c_layout_row jobber_c_layout_rows[] = {
 const size_t jobber_c_layout_row_count = sizeof(jobber_c_layout_rows) / sizeof(jobber_c_layout_rows[0]);
 
 /* Uses the function-pointer typedefs and the callback types from C, as a C plugin would. */
-static const jobber_plugin_manifest* c_manifest(void) {
+static const jobber_manifest* c_manifest(void) {
     return NULL;
 }
 static jobber_code c_init(const jobber_host_api* host,

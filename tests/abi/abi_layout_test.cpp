@@ -219,7 +219,7 @@ TEST(AbiConstantsTest, ExportedSymbolNames) {
 template <class Member, class Expected>
 constexpr bool kSame = std::is_same_v<Member, Expected>;
 
-static_assert(kSame<jobber_plugin_manifest_fn, const jobber_plugin_manifest* (*)()>);
+static_assert(kSame<jobber_plugin_manifest_fn, const jobber_manifest* (*)()>);
 static_assert(kSame<jobber_plugin_init_fn,
                     jobber_code (*)(const jobber_host_api*, uint32_t, jobber_plugin_vtables*, jobber_error*)>);
 static_assert(kSame<jobber_plugin_shutdown_fn, void (*)()>);

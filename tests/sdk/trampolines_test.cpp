@@ -561,9 +561,9 @@ using AllRoles =
     PluginDefinition<BrokerRole<FakeBroker>, StateRole<FakeState>, SourceRole<FakeSource>, ResultsRole<FakeResults>>;
 
 TEST(PluginDefinitionTest, ManifestDeclaresAbiNameAndRolesWithFields) {
-    const jobber_plugin_manifest* m = TwoRoles::Manifest("fake", "1.2.3", "a fake");
+    const jobber_manifest* m = TwoRoles::Manifest("fake", "1.2.3", "a fake");
     ASSERT_NE(m, nullptr);
-    EXPECT_EQ(m->struct_size, sizeof(jobber_plugin_manifest));
+    EXPECT_EQ(m->struct_size, sizeof(jobber_manifest));
     EXPECT_EQ(m->abi_major, 1u);
     EXPECT_EQ(m->abi_minor, 0u);
     EXPECT_STREQ(m->name, "fake");

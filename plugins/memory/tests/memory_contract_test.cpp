@@ -39,7 +39,7 @@ namespace {
 
 TEST(MemoryPluginLibrary, ManifestDeclaresBrokerAndStateRoles) {
     const PluginLibrary& library = LoadPluginLibrary(JOBBER_MEMORY_PLUGIN_PATH);
-    const jobber_plugin_manifest& manifest = *library.manifest;
+    const jobber_manifest& manifest = *library.manifest;
     EXPECT_STREQ(manifest.name, "memory");
     EXPECT_EQ(manifest.abi_major, static_cast<uint32_t>(JOBBER_ABI_MAJOR));
     ASSERT_EQ(manifest.role_count, 2u);

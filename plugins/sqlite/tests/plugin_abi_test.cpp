@@ -24,7 +24,7 @@ using testing::Db;
 using testing::TempDir;
 
 struct LoadedPlugin {
-    const jobber_plugin_manifest* manifest = nullptr;
+    const jobber_manifest* manifest = nullptr;
     jobber_plugin_vtables vtables{};
     jobber_code init_code = JOBBER_UNKNOWN;
 };

@@ -15,6 +15,20 @@ namespace jobber::plugin {
 
 namespace {
 
+// Sizes of the ABI 1.0 structs (x86_64/LP64, pinned by tests/abi). Every 1.0 field is required;
+// later minors append optional fields, so these stay the minimum a plugin may declare forever.
+constexpr uint32_t kManifestV1Size = 64;
+template <class Table>
+constexpr uint32_t kVtableV1Size = 0;
+template <>
+constexpr uint32_t kVtableV1Size<jobber_broker_vtable> = 80;
+template <>
+constexpr uint32_t kVtableV1Size<jobber_state_vtable> = 96;
+template <>
+constexpr uint32_t kVtableV1Size<jobber_source_vtable> = 56;
+template <>
+constexpr uint32_t kVtableV1Size<jobber_results_vtable> = 88;
+
 // Keeps every library mapped until exit: unloading while a plugin thread or static destructor
 // may still run is the classic dlclose crash.
 void KeepLoaded(boost::dll::shared_library library) {
@@ -48,7 +62,7 @@ std::string SafeString(const char* s) {
     return s != nullptr ? std::string(s) : std::string();
 }
 
-Manifest CopyManifest(const jobber_plugin_manifest* raw, const std::string& path) {
+Manifest CopyManifest(const jobber_manifest* raw, const std::string& path) {
     if (raw == nullptr) throw PluginLoadError("plugin '" + path + "' returned no manifest");
     // Only the ABI fields are read before the version check; their offsets are fixed forever.
     Manifest m;
@@ -68,9 +82,10 @@ Manifest CopyManifest(const jobber_plugin_manifest* raw, const std::string& path
                               std::to_string(JOBBER_ABI_MAJOR) + "." + std::to_string(JOBBER_ABI_MINOR) +
                               "; upgrade sql-jobber or rebuild the plugin against an older JobberSDK");
     }
-    if (raw->struct_size < sizeof(jobber_plugin_manifest)) {
+    static_assert(kManifestV1Size <= sizeof(jobber_manifest));
+    if (raw->struct_size < kManifestV1Size) {
         throw PluginLoadError("plugin '" + path + "' has a truncated manifest (" + std::to_string(raw->struct_size) +
-                              " bytes, expected " + std::to_string(sizeof(jobber_plugin_manifest)) + ")");
+                              " bytes, ABI 1.0 has " + std::to_string(kManifestV1Size) + ")");
     }
     m.name = SafeString(raw->name);
     m.version = SafeString(raw->version);
@@ -129,8 +144,8 @@ void HostLog(void* host, int32_t level, const char* component, const char* messa
 template <class Table>
 bool CopyVtable(const Table* from, Table* to, const char* role, const std::string& path) {
     if (from == nullptr) return false;
-    // Every field of ABI 1.0 is required; later minors append optional ones.
-    constexpr uint32_t kV1Size = sizeof(Table);
+    constexpr uint32_t kV1Size = kVtableV1Size<Table>;
+    static_assert(kV1Size > 0 && kV1Size <= sizeof(Table));
     if (from->struct_size < kV1Size) {
         throw PluginLoadError("plugin '" + path + "' has a " + role + " vtable of " +
                               std::to_string(from->struct_size) + " bytes, smaller than ABI 1.0's " +
@@ -166,6 +181,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path) {
 
     jobber_plugin_vtables tables{};
     tables.struct_size = sizeof(tables);
+    // From here on plugin code runs and may leave threads or callbacks behind: never unload it,
+    // even if it is refused below.
+    KeepLoaded(std::move(library));
     jobber::sdk::ErrorSlot error;
     const jobber_code code = init_fn(&self->host_api_, JOBBER_ABI_MINOR, &tables, error.get());
     if (code != JOBBER_OK) {
@@ -191,7 +209,6 @@ std::shared_ptr<PluginLibrary> PluginLibrary::Load(const std::string& path) {
     check(JOBBER_ROLE_SOURCE, self->has_source_);
     check(JOBBER_ROLE_RESULTS, self->has_results_);
 
-    KeepLoaded(std::move(library));
     Poco::Logger::get("jobber.plugin")
         .information("plugin loaded plugin=" + self->manifest_.name + " version=" + self->manifest_.version + " abi=" +
                      std::to_string(self->manifest_.abi_major) + "." + std::to_string(self->manifest_.abi_minor) +

@@ -9,9 +9,16 @@ using jobber::sdk::ErrorSlot;
 
 RowStreamReader::RowStreamReader(std::string label, ArrowArrayStream stream)
     : label_(std::move(label)), stream_(stream) {
-    const int rc = stream_.get_schema(&stream_, schema_.get());
-    if (rc != 0) Fail(rc, "reading the result schema");
-    columns_ = jobber::sdk::ImportSchema(*schema_);
+    try {
+        const int rc = stream_.get_schema(&stream_, schema_.get());
+        if (rc != 0) Fail(rc, "reading the result schema");
+        columns_ = jobber::sdk::ImportSchema(*schema_);
+    } catch (...) {
+        // No destructor runs for a constructor that throws, and the stream (holding a pooled
+        // connection) is ours to release.
+        stream_.release(&stream_);
+        throw;
+    }
 }
 
 RowStreamReader::~RowStreamReader() {

@@ -94,7 +94,8 @@ typedef struct jobber_role_info {
 } jobber_role_info;
 
 /* Static data returned by jobber_plugin_manifest(); it must stay valid while the library is
- * loaded. Reading it runs no plugin code beyond the getter. */
+ * loaded. Reading it runs no plugin code beyond the getter. The typedef is jobber_manifest so
+ * that C plugins can name their entry point jobber_plugin_manifest. */
 typedef struct jobber_plugin_manifest {
     uint32_t struct_size;
     uint32_t abi_major;  /* JOBBER_ABI_MAJOR the plugin was built with */
@@ -105,7 +106,7 @@ typedef struct jobber_plugin_manifest {
     const char* build_info; /* compiler and flags, for diagnostics only */
     const jobber_role_info* roles;
     uint32_t role_count;
-} jobber_plugin_manifest;
+} jobber_manifest;
 
 /* Log levels, syslog numbering. */
 #define JOBBER_LOG_ERROR 3
@@ -152,7 +153,7 @@ typedef struct jobber_plugin_vtables {
 #define JOBBER_PLUGIN_INIT_SYMBOL "jobber_plugin_init"
 #define JOBBER_PLUGIN_SHUTDOWN_SYMBOL "jobber_plugin_shutdown"
 
-typedef const jobber_plugin_manifest* (*jobber_plugin_manifest_fn)(void);
+typedef const jobber_manifest* (*jobber_plugin_manifest_fn)(void);
 /* Called once, before any instance is opened. `host_abi_minor` lets a newer plugin fall back. */
 typedef jobber_code (*jobber_plugin_init_fn)(const jobber_host_api* host,
                                              uint32_t host_abi_minor,

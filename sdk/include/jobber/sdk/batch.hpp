@@ -60,13 +60,25 @@ struct ArrayPrivate {
     const void* struct_buffers[1] = {nullptr};
 };
 
+// The struct array and each child hold a reference, so a consumer may move a child out and
+// release the parent first (Arrow C data interface, "Moving child arrays").
+struct ArrayRef {
+    std::shared_ptr<ArrayPrivate> data;
+};
+
 inline void ReleaseChildArray(ArrowArray* array) {
+    if (array == nullptr || array->release == nullptr) return;
+    delete static_cast<ArrayRef*>(array->private_data);
     array->release = nullptr;
 }
 
 inline void ReleaseStructArray(ArrowArray* array) {
     if (array == nullptr || array->release == nullptr) return;
-    delete static_cast<ArrayPrivate*>(array->private_data);
+    for (int64_t i = 0; i < array->n_children; ++i) {
+        ArrowArray* child = array->children[i];
+        if (child->release != nullptr) child->release(child);
+    }
+    delete static_cast<ArrayRef*>(array->private_data);
     array->release = nullptr;
 }
 
@@ -165,7 +177,7 @@ public:
                                                  std::to_string(length));
             }
         }
-        auto priv = std::make_unique<detail::ArrayPrivate>();
+        auto priv = std::make_shared<detail::ArrayPrivate>();
         priv->columns.reserve(columns_.size());
         for (const auto& c : columns_) priv->columns.emplace_back(c.type);
         priv->columns.swap(columns_);
@@ -190,8 +202,15 @@ public:
             child.null_count = c.null_count;
             child.n_buffers = static_cast<int64_t>(buffers.size());
             child.buffers = buffers.data();
-            child.release = &detail::ReleaseChildArray;
             priv->child_pointers[i] = &child;
+        }
+        // Allocate every reference before handing any out, so a bad_alloc leaks nothing.
+        std::vector<std::unique_ptr<detail::ArrayRef>> refs;
+        refs.reserve(n + 1);
+        for (size_t i = 0; i <= n; ++i) refs.push_back(std::make_unique<detail::ArrayRef>(detail::ArrayRef{priv}));
+        for (size_t i = 0; i < n; ++i) {
+            priv->child_arrays[i].private_data = refs[i].release();
+            priv->child_arrays[i].release = &detail::ReleaseChildArray;
         }
         *out = ArrowArray{};
         out->length = length;
@@ -200,7 +219,7 @@ public:
         out->n_children = static_cast<int64_t>(n);
         out->children = priv->child_pointers.data();
         out->release = &detail::ReleaseStructArray;
-        out->private_data = priv.release();
+        out->private_data = refs[n].release();
     }
 
 private:

@@ -328,7 +328,9 @@ const jobber_source_vtable* SourceVtable() {
                 query.param_count = q->param_count;
                 query.timeout_ms = q->timeout_ms;
                 if (q->batch_rows > 0) query.batch_rows = q->batch_rows;
-                ExportStream(AsSource(s)->Execute(query), out);
+                auto rows = AsSource(s)->Execute(query);
+                if (!rows) throw Error(JOBBER_INTERNAL, "source returned no row stream");
+                ExportStream(std::move(rows), out);
             });
         };
         t.cancel = [](jobber_source* s, uint64_t id, jobber_error* err) {
@@ -381,6 +383,7 @@ const jobber_results_vtable* ResultsVtable() {
                 ResultsTarget tgt{target->job_id != nullptr ? target->job_id : "",
                                   target->table_name != nullptr ? target->table_name : "", target->expires_at_unix_ms};
                 txn->writer = AsResults(r)->Begin(tgt, txn->schema);
+                if (!txn->writer) throw Error(JOBBER_INTERNAL, "results backend returned no writer");
                 *out = reinterpret_cast<jobber_results_txn*>(txn.release());
             });
         };
@@ -456,11 +459,11 @@ struct ResultsRole {
 
 template <class... Roles>
 struct PluginDefinition {
-    static const jobber_plugin_manifest* Manifest(const char* name, const char* version, const char* description) {
+    static const jobber_manifest* Manifest(const char* name, const char* version, const char* description) {
         static const std::vector<jobber_role_info> roles = {
             jobber_role_info{Roles::kRole, Roles::Fields().data(), static_cast<uint32_t>(Roles::Fields().size())}...};
-        static const jobber_plugin_manifest manifest = [&] {
-            jobber_plugin_manifest m{};
+        static const jobber_manifest manifest = [&] {
+            jobber_manifest m{};
             m.struct_size = sizeof(m);
             m.abi_major = JOBBER_ABI_MAJOR;
             m.abi_minor = JOBBER_ABI_MINOR;
@@ -493,12 +496,11 @@ struct PluginDefinition {
 
 }  // namespace jobber::sdk
 
-// Defines the plugin's three exported entry points. They sit in a namespace because the function
-// jobber_plugin_manifest would otherwise clash with the global typedef of the same name; extern "C"
-// keeps the exported symbol names unqualified.
+// Defines the plugin's three exported entry points. The namespace keeps them clear of the plugin's
+// own global names; extern "C" keeps the exported symbol names unqualified.
 #define JOBBER_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                             \
     namespace jobber_plugin_entry_points {                                                         \
-    extern "C" JOBBER_EXPORT const ::jobber_plugin_manifest* jobber_plugin_manifest(void) {        \
+    extern "C" JOBBER_EXPORT const ::jobber_manifest* jobber_plugin_manifest(void) {               \
         return ::jobber::sdk::PluginDefinition<__VA_ARGS__>::Manifest(NAME, VERSION, DESCRIPTION); \
     }                                                                                              \
     extern "C" JOBBER_EXPORT jobber_code jobber_plugin_init(const jobber_host_api* host,           \

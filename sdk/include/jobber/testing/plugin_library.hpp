@@ -25,7 +25,7 @@ namespace jobber::testing {
 struct PluginLibrary {
     std::string path;
     // Static plugin data, valid for the life of the process.
-    const jobber_plugin_manifest* manifest = nullptr;
+    const jobber_manifest* manifest = nullptr;
     // Filled by jobber_plugin_init; a NULL member means the role is not provided.
     jobber_plugin_vtables vtables{};
 };
@@ -77,7 +77,7 @@ inline std::unique_ptr<PluginLibrary> OpenPluginLibrary(const std::string& path)
     auto library = std::make_unique<PluginLibrary>();
     library->path = path;
     library->manifest = manifest_fn();
-    const jobber_plugin_manifest* m = library->manifest;
+    const jobber_manifest* m = library->manifest;
     if (m == nullptr) throw std::runtime_error("plugin '" + path + "' returned no manifest");
     if (m->abi_major != JOBBER_ABI_MAJOR || m->abi_minor > JOBBER_ABI_MINOR) {
         throw std::runtime_error("plugin '" + path + "' needs ABI " + std::to_string(m->abi_major) + "." +

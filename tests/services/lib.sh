@@ -1,0 +1,39 @@
+# Helpers for the service scripts in this folder. Source it; do not run it.
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; a tiny race is acceptable in tests).
+jobber_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
+    perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1",LocalPort=>0)->sockport'
+}
+
+# Waits until `$@` succeeds, up to $JOBBER_WAIT_SECONDS (default 60).
+jobber_wait_for() {
+  local deadline=$((SECONDS + ${JOBBER_WAIT_SECONDS:-60}))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+JOBBER_STOP_COMMANDS=()
+jobber_on_exit() { JOBBER_STOP_COMMANDS+=("$1"); }
+
+jobber_stop_services() {
+  local i
+  for ((i = ${#JOBBER_STOP_COMMANDS[@]} - 1; i >= 0; i--)); do
+    eval "${JOBBER_STOP_COMMANDS[$i]}" || true
+  done
+  JOBBER_STOP_COMMANDS=()
+}
+
+jobber_start_services() {
+  local here
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  export JOBBER_SERVICES_DIR="${JOBBER_SERVICES_DIR:-$(mktemp -d /tmp/jobber-services.XXXXXX)}"
+  local script
+  for script in "$here"/*.sh; do
+    [[ "$(basename "$script")" == lib.sh ]] && continue
+    # shellcheck source=/dev/null
+    source "$script"
+  done
+}
