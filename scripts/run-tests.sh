@@ -16,14 +16,6 @@ configure_and_build() {  # dir, "targets" (empty = all), extra cmake args...
   cmake --build "$dir" -j "$jobs" ${targets:+--target $targets}
 }
 
-echo "== format check"
-if command -v clang-format >/dev/null; then
-  files=$(cd "$root" && git ls-files '*.cpp' '*.hpp' '*.h' '*.c' 2>/dev/null || true)
-  if [[ -n "$files" ]]; then
-    (cd "$root" && clang-format --dry-run --Werror $files)
-  fi
-fi
-
 echo "== ASan+UBSan build: unit and plugin tests"
 configure_and_build "$out/asan" "" -DJOBBER_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -37,16 +37,16 @@
     X(jobber_role_info, field_count, 16, 4)                \
     S(jobber_role_info, 24, 8)                             \
                                                            \
-    X(jobber_manifest, struct_size, 0, 4)           \
-    X(jobber_manifest, abi_major, 4, 4)             \
-    X(jobber_manifest, abi_minor, 8, 4)             \
-    X(jobber_manifest, name, 16, 8)                 \
-    X(jobber_manifest, version, 24, 8)              \
-    X(jobber_manifest, description, 32, 8)          \
-    X(jobber_manifest, build_info, 40, 8)           \
-    X(jobber_manifest, roles, 48, 8)                \
-    X(jobber_manifest, role_count, 56, 4)           \
-    S(jobber_manifest, 64, 8)                       \
+    X(jobber_manifest, struct_size, 0, 4)                  \
+    X(jobber_manifest, abi_major, 4, 4)                    \
+    X(jobber_manifest, abi_minor, 8, 4)                    \
+    X(jobber_manifest, name, 16, 8)                        \
+    X(jobber_manifest, version, 24, 8)                     \
+    X(jobber_manifest, description, 32, 8)                 \
+    X(jobber_manifest, build_info, 40, 8)                  \
+    X(jobber_manifest, roles, 48, 8)                       \
+    X(jobber_manifest, role_count, 56, 4)                  \
+    S(jobber_manifest, 64, 8)                              \
                                                            \
     X(jobber_host_api, struct_size, 0, 4)                  \
     X(jobber_host_api, host, 8, 8)                         \

@@ -200,8 +200,7 @@ TEST_F(SqliteResultsTest, NamesDifferingOnlyInCaseNeverReplaceEachOther) {
     const jobber_code code = CodeOf([&] { writer->Commit(); });
     EXPECT_EQ(code, JOBBER_ALREADY_EXISTS);
     writer.reset();
-    EXPECT_EQ(Db(path_).Rows("SELECT n FROM results_CaseJob ORDER BY n"),
-              (std::vector<std::string>{"1", "2", "3"}));
+    EXPECT_EQ(Db(path_).Rows("SELECT n FROM results_CaseJob ORDER BY n"), (std::vector<std::string>{"1", "2", "3"}));
 }
 
 TEST_F(SqliteResultsTest, ZeroRowResultsStillPublishATable) {
