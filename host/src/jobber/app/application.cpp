@@ -15,12 +15,14 @@
 #include "jobber/http/api_routes.hpp"
 #include "jobber/http/http_server.hpp"
 #include "jobber/log/logging.hpp"
+#include "jobber/metrics/registry.hpp"
 #include "jobber/plugin/plugin_catalog.hpp"
 #include "jobber/sched/expiry_sweeper.hpp"
 #include "jobber/sched/job_runner.hpp"
 #include "jobber/sched/job_watchdog.hpp"
 #include "jobber/sched/running_jobs.hpp"
 #include "jobber/sched/worker_pool.hpp"
+#include "jobber/service/catalog_holder.hpp"
 #include "jobber/service/job_service.hpp"
 #include "jobber/service/task_catalog.hpp"
 #include "jobber/tasks/task_loader.hpp"
@@ -37,21 +39,65 @@ std::vector<std::string> PluginDirectories(const config::Settings& settings) {
     return dirs;
 }
 
-// Blocks the termination signals in every thread (threads inherit the mask), so the main thread
-// alone receives them through sigwait.
-sigset_t BlockTerminationSignals() {
+// Blocks the signals we handle in every thread (threads inherit the mask), so the main thread
+// alone receives them through sigwait: SIGINT/SIGTERM stop, SIGHUP reloads the task files,
+// SIGUSR1 toggles debug logging.
+sigset_t BlockHandledSignals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return set;
+}
+
+// Gauges read at scrape time rather than tracked on every change.
+void RegisterSampledMetrics(const std::vector<std::string>& queues,
+                            service::Backends& backends,
+                            sched::RunningJobs& running,
+                            sched::WorkerPool& workers) {
+    auto& registry = metrics::Registry::Default();
+    auto& depth = registry.Gauge(
+        "jobber_queue_depth", "Pending messages in each queue this process serves (counted up to 10000).", {"queue"});
+    auto& running_jobs = registry.Gauge("jobber_running_jobs", "Jobs running in this process.", {});
+    auto& busy = registry.Gauge("jobber_workers_busy", "Worker threads running a job.", {});
+    registry.AddCollector([&, queues] {
+        running_jobs.Set({}, static_cast<double>(running.size()));
+        busy.Set({}, workers.busy());
+        for (const auto& queue : queues) {
+            try {
+                auto pending = backends.broker->ListPending(queue, 10000);
+                if (pending) depth.Set({queue}, static_cast<double>(pending->size()));
+            } catch (const std::exception& e) {
+                Poco::Logger::get("jobber.metrics")
+                    .debug("queue depth unavailable queue=" + queue + " error=\"" + e.what() + "\"");
+            }
+        }
+    });
+}
+
+// SIGHUP: re-reads every task directory and re-prepares the tasks. Any problem keeps the old set
+// (running and queued jobs are unaffected either way) and is logged with its file and line.
+void ReloadTasks(const CliOptions& options, service::Backends& backends, service::CatalogHolder& catalog) {
+    Poco::Logger& log = Poco::Logger::get("jobber.app");
+    try {
+        const auto parsed = tasks::LoadTaskDirectories(options.sql_directories);
+        for (const auto& warning : parsed.warnings) {
+            log.warning(warning.file + ":" + std::to_string(warning.line) + ": " + warning.message);
+        }
+        catalog.Set(service::TaskCatalog::Build(parsed.tasks, backends));
+        log.information("tasks reloaded count=" + std::to_string(catalog.Get()->tasks().size()));
+    } catch (const std::exception& e) {
+        log.error(std::string("task reload failed; keeping the previous tasks: ") + e.what());
+    }
 }
 
 }  // namespace
 
 int RunServer(const CliOptions& options) {
-    const sigset_t signals = BlockTerminationSignals();
+    const sigset_t signals = BlockHandledSignals();
     Poco::Logger& log = Poco::Logger::get("jobber.app");
 
     config::Settings settings = config::LoadSettingsFile(options.config_path);
@@ -74,9 +120,9 @@ int RunServer(const CliOptions& options) {
     for (const auto& warning : parsed.warnings) {
         log.warning(warning.file + ":" + std::to_string(warning.line) + ": " + warning.message);
     }
-    std::shared_ptr<const service::TaskCatalog> catalog = service::TaskCatalog::Build(parsed.tasks, backends);
-    auto catalog_getter = [catalog] { return catalog; };
-    log.information("tasks loaded count=" + std::to_string(catalog->tasks().size()));
+    service::CatalogHolder catalog(service::TaskCatalog::Build(parsed.tasks, backends));
+    auto catalog_getter = [&catalog] { return catalog.Get(); };
+    log.information("tasks loaded count=" + std::to_string(catalog.Get()->tasks().size()));
 
     sched::RunningJobs running;
     service::ServiceSettings service_settings;
@@ -87,10 +133,14 @@ int RunServer(const CliOptions& options) {
     sched::RunnerSettings runner_settings;
     runner_settings.worker_name = options.worker_name;
     runner_settings.lease = kLease;
-    sched::JobRunner runner(backends, catalog_getter, running, runner_settings);
+    sched::DbAdmission admission;
+    for (const auto& [name, db] : settings.db) admission.SetLimit(name, db.max_concurrency);
+    sched::JobRunner runner(backends, catalog_getter, running, admission, runner_settings);
     sched::WorkerPool workers(*backends.broker, runner, {options.queues, options.worker_concurrency});
     sched::JobWatchdog watchdog(*backends.broker, *backends.state, running, kLease);
     sched::ExpirySweeper sweeper(backends, settings.app.expiry_sweep_interval);
+
+    RegisterSampledMetrics(options.queues, backends, running, workers);
 
     std::unique_ptr<http::HttpServer> server;
     if (!options.worker_only) {
@@ -108,11 +158,27 @@ int RunServer(const CliOptions& options) {
     log.information("ready http=" + (server ? settings.server.address : std::string("off")));
 
     int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    bool debug_toggled = false;
+    while (true) {
+        sigwait(&signals, &signal_number);
+        if (signal_number == SIGHUP) {
+            ReloadTasks(options, backends, catalog);
+            continue;
+        }
+        if (signal_number == SIGUSR1) {
+            debug_toggled = !debug_toggled;
+            const std::string level = debug_toggled ? "debug" : settings.app.log_level;
+            log::ConfigureLogging(level, settings.app.log_format);
+            log.information("log level changed by SIGUSR1 level=" + level);
+            continue;
+        }
+        break;
+    }
     log.information(std::string("shutting down signal=") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
                     " grace_ms=" + std::to_string(settings.server.shutdown_grace.count()));
 
     if (server) server->Stop();
+    metrics::Registry::Default().ClearCollectors();
     if (!workers.StopAccepting(settings.server.shutdown_grace)) {
         log.warning("grace period over; handing running jobs back to the broker count=" +
                     std::to_string(running.size()));

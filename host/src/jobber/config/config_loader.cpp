@@ -7,9 +7,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
+#include "jobber/config/env_overrides.hpp"
 #include "jobber/config/listen_address.hpp"
 #include "jobber/config/yaml_reader.hpp"
 
@@ -163,13 +165,27 @@ void ParseServer(const YamlReader& reader, const Entry& section, Settings::Serve
                 reader.Fail(entry.key_node, path, error.what());
             }
         } else if (entry.key == "auth_token") {
+            if (!server.auth_token.empty())
+                reader.Fail(entry.key_node, path, "set auth_token or auth_token_file, not both");
             server.auth_token = reader.Text(entry, path);
+        } else if (entry.key == "auth_token_file") {
+            // Keeps the secret out of the config file (a mounted secret, say).
+            if (!server.auth_token.empty())
+                reader.Fail(entry.key_node, path, "set auth_token or auth_token_file, not both");
+            const std::string file = reader.Text(entry, path);
+            std::ifstream in(file, std::ios::binary);
+            if (!in) reader.Fail(entry.key_node, path, "cannot read '" + file + "'");
+            std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+                token.pop_back();
+            if (token.empty()) reader.Fail(entry.key_node, path, "'" + file + "' is empty");
+            server.auth_token = token;
         } else if (entry.key == "shutdown_grace") {
             server.shutdown_grace = reader.Duration(entry, path);
         } else if (entry.key == "max_body_bytes") {
             server.max_body_bytes = static_cast<size_t>(reader.PositiveInteger(entry, path));
         } else {
-            UnknownKey(reader, entry, "server", "address, auth_token, shutdown_grace, max_body_bytes");
+            UnknownKey(reader, entry, "server", "address, auth_token, auth_token_file, shutdown_grace, max_body_bytes");
         }
     }
 }
@@ -201,7 +217,21 @@ void ParseDb(const YamlReader& reader, const Entry& section, std::map<std::strin
     for (const Entry& entry : reader.Entries(section, "db")) {
         const std::string path = "db." + entry.key;
         CheckInstanceName(reader, entry, path);
-        db.emplace(entry.key, ParseInstance(reader, entry, path, nullptr));
+        PluginInstanceSettings instance = ParseInstance(reader, entry, path, nullptr);
+        // A host key, not the plugin's: at most this many queries on this database at once.
+        auto limit = instance.options.find("max_concurrency");
+        if (limit != instance.options.end()) {
+            const std::string& text = limit->second;
+            const bool digits =
+                !text.empty() && text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits) {
+                throw ConfigError(instance.origin + ": " + path + ".max_concurrency: '" + text +
+                                  "' must be a whole number (0 = no limit)");
+            }
+            instance.max_concurrency = static_cast<uint32_t>(std::stoul(text));
+            instance.options.erase(limit);
+        }
+        db.emplace(entry.key, std::move(instance));
     }
 }
 
@@ -245,7 +275,8 @@ YAML::Node LoadDocument(const std::string& yaml_text, const std::string& origin_
 
 Settings ParseSettings(const std::string& yaml_text, const std::string& origin_name) {
     const YamlReader reader(origin_name);
-    const YAML::Node root = LoadDocument(yaml_text, origin_name);
+    YAML::Node root = LoadDocument(yaml_text, origin_name);
+    ApplyEnvironmentOverrides(root, JobberEnvironment());
     Settings settings;
     // Where "at least one" errors point: the empty section when there is one, else the top of the file.
     YAML::Node db_key = root;

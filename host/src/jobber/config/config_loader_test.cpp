@@ -455,3 +455,54 @@ TEST(ShippedConfigTest, ExampleLoads) {
 
 }  // namespace
 }  // namespace jobber::config
+
+namespace jobber::config {
+namespace {
+
+TEST(ConfigLoaderExtrasTest, EnvironmentOverridesFileValuesAndIsValidatedLikeThem) {
+    const std::string yaml =
+        "server: { address: '127.0.0.1:6060' }\n"
+        "db: { main: { type: sqlite, dsn: a.db } }\n"
+        "results: { r: { type: sqlite, dsn: r.db } }\n";
+    ::setenv("SQL_JOBBER_SERVER__ADDRESS", "0.0.0.0:7070", 1);
+    ::setenv("SQL_JOBBER_DB__MAIN__DSN", "/srv/b.db", 1);
+    const Settings settings = ParseSettings(yaml, "env.yaml");
+    EXPECT_EQ(settings.server.address, "0.0.0.0:7070");
+    EXPECT_EQ(settings.db.at("main").options.at("dsn"), "/srv/b.db");
+    ::setenv("SQL_JOBBER_SERVER__ADDRESS", "not an address", 1);
+    EXPECT_THROW(ParseSettings(yaml, "env.yaml"), ConfigError);
+    ::unsetenv("SQL_JOBBER_SERVER__ADDRESS");
+    ::unsetenv("SQL_JOBBER_DB__MAIN__DSN");
+}
+
+TEST(ConfigLoaderExtrasTest, DbMaxConcurrencyIsAHostKey) {
+    const Settings settings = ParseSettings(
+        "db: { main: { type: sqlite, dsn: a.db, max_concurrency: 3 } }\nresults: { r: { type: sqlite, dsn: r.db } }\n",
+        "x.yaml");
+    EXPECT_EQ(settings.db.at("main").max_concurrency, 3u);
+    EXPECT_EQ(settings.db.at("main").options.count("max_concurrency"), 0u);
+    EXPECT_THROW(ParseSettings("db: { main: { type: sqlite, dsn: a.db, max_concurrency: lots } }\n"
+                               "results: { r: { type: sqlite, dsn: r.db } }\n",
+                               "x.yaml"),
+                 ConfigError);
+}
+
+TEST(ConfigLoaderExtrasTest, AuthTokenFromAFile) {
+    const std::string path = ::testing::TempDir() + "/jobber-token";
+    {
+        std::ofstream out(path);
+        out << "s3cret\n";
+    }
+    const Settings settings = ParseSettings("server: { auth_token_file: '" + path +
+                                                "' }\ndb: { main: { type: sqlite, dsn: a.db } }\n"
+                                                "results: { r: { type: sqlite, dsn: r.db } }\n",
+                                            "x.yaml");
+    EXPECT_EQ(settings.server.auth_token, "s3cret");
+    EXPECT_THROW(ParseSettings("server: { auth_token_file: /nonexistent/token }\ndb: { main: { type: sqlite, dsn: "
+                               "a.db } }\nresults: { r: { type: sqlite, dsn: r.db } }\n",
+                               "x.yaml"),
+                 ConfigError);
+}
+
+}  // namespace
+}  // namespace jobber::config

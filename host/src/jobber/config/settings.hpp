@@ -16,6 +16,7 @@ struct PluginInstanceSettings {
     std::string type;                            // the plugin name that provides it, [a-z0-9_]+
     std::map<std::string, std::string> options;  // lists arrive joined with ","
     std::string origin;                          // "file:line" of the instance, for error messages
+    uint32_t max_concurrency = 0;  // db only: most queries at once on this database in this process; 0 = no cap
 };
 
 struct ResultsSettings : PluginInstanceSettings {
@@ -34,7 +35,7 @@ struct Settings {
     } app;
     struct Server {
         std::string address = "127.0.0.1:6060";  // host:port (see ParseListenAddress); overridden by --server
-        std::string auth_token;                  // empty: no authentication
+        std::string auth_token;  // empty: no authentication; also from auth_token_file or SQL_JOBBER_SERVER__AUTH_TOKEN
         std::chrono::milliseconds shutdown_grace = std::chrono::seconds(30);
         size_t max_body_bytes = 1 << 20;
     } server;

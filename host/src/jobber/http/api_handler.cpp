@@ -10,6 +10,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "jobber/metrics/job_metrics.hpp"
 #include "jobber/plugin/plugin_error.hpp"
 #include "jobber/service/api_error.hpp"
 
@@ -137,10 +138,17 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         ApiResponse result = handler(api);
         if (!body_read) DiscardBody(request, response, kDiscardLimit);
         status = result.status;
-        Poco::JSON::Object envelope(Poco::JSON_PRESERVE_KEY_ORDER);
-        envelope.set("status", "success");
-        envelope.set("data", result.data);
-        Send(response, status, envelope);
+        if (result.raw_body) {
+            response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+            response.setContentType(result.content_type);
+            response.setContentLength(static_cast<std::streamsize>(result.raw_body->size()));
+            response.send() << *result.raw_body;
+        } else {
+            Poco::JSON::Object envelope(Poco::JSON_PRESERVE_KEY_ORDER);
+            envelope.set("status", "success");
+            envelope.set("data", result.data);
+            Send(response, status, envelope);
+        }
     } catch (const service::ApiError& e) {
         status = e.status();
         if (!body_read) DiscardBody(request, response, kDiscardLimit);
@@ -159,6 +167,7 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
         SendError(response, status, "internal error; see the server log");
     }
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    metrics::HttpRequest(api.route, api.method, status, ms.count() / 1000.0);
     Log().debug("request method=" + api.method + " path=" + api.path + " status=" + std::to_string(status) +
                 " ms=" + std::to_string(ms.count()));
 }

@@ -3,6 +3,9 @@
 #include "jobber/app/version.hpp"
 #include "jobber/http/job_views.hpp"
 #include "jobber/jobs/job_request.hpp"
+#include "jobber/metrics/registry.hpp"
+#include "jobber/service/api_error.hpp"
+#include "jobber/service/readiness.hpp"
 
 namespace jobber::http {
 
@@ -15,6 +18,24 @@ Router BuildApiRouter(service::JobService& jobs) {
         return ApiResponse{200, about};
     });
     router.Add("GET", "/health", [](const ApiRequest&) { return ApiResponse{200, "OK"}; });
+    // Readiness for load balancers: every backend reachable, or 503 naming the ones that are not.
+    router.Add("GET", "/ready", [&jobs](const ApiRequest&) {
+        const auto checks = service::CheckReadiness(jobs.backends());
+        Poco::JSON::Object::Ptr data = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        std::string failing;
+        for (const auto& check : checks) {
+            data->set(check.component, check.ok ? std::string("ok") : check.error);
+            if (!check.ok) failing += (failing.empty() ? "" : "; ") + check.component + ": " + check.error;
+        }
+        if (!failing.empty()) throw service::ApiError(503, "not ready: " + failing);
+        return ApiResponse{200, data};
+    });
+    router.Add("GET", "/metrics", [](const ApiRequest&) {
+        ApiResponse response;
+        response.raw_body = metrics::Registry::Default().Render();
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return response;
+    });
     router.Add("GET", "/tasks", [&jobs](const ApiRequest&) { return ApiResponse{200, TasksView(*jobs.catalog())}; });
     router.Add("POST", "/tasks/{task}/jobs", [&jobs](const ApiRequest& req) {
         auto body = jobs::ParseJsonBody(req.body);

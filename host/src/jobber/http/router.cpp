@@ -24,7 +24,7 @@ std::vector<std::string> SplitPath(const std::string& path) {
 }
 
 void Router::Add(const std::string& method, const std::string& pattern, RouteHandler handler) {
-    routes_.push_back(Route{method, SplitPath(pattern), std::move(handler)});
+    routes_.push_back(Route{method, pattern, SplitPath(pattern), std::move(handler)});
 }
 
 const RouteHandler& Router::Match(ApiRequest& request) const {
@@ -43,12 +43,14 @@ const RouteHandler& Router::Match(ApiRequest& request) const {
             }
         }
         if (!match) continue;
+        request.route = route.pattern;
         if (route.method != request.method) {
             if (allowed.find(route.method) == std::string::npos)
                 allowed += (allowed.empty() ? "" : ", ") + route.method;
             continue;
         }
         request.path_params = std::move(params);
+        request.route = route.pattern;
         return route.handler;
     }
     if (!allowed.empty()) {

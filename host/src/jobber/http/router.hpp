@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace jobber::http {
 struct ApiRequest {
     std::string method;
     std::string path;
+    std::string route = "unmatched";  // the matched pattern, e.g. "/jobs/{id}" (a metrics label)
     std::map<std::string, std::string> path_params;
     std::map<std::string, std::string> query;
     std::string body;
@@ -22,6 +24,9 @@ struct ApiRequest {
 struct ApiResponse {
     int status = 200;
     Poco::Dynamic::Var data;  // goes under "data" in the success envelope
+    // When set, sent as is instead of the JSON envelope (Prometheus text for /metrics).
+    std::optional<std::string> raw_body;
+    std::string content_type;
 };
 
 using RouteHandler = std::function<ApiResponse(const ApiRequest&)>;
@@ -37,6 +42,7 @@ public:
 private:
     struct Route {
         std::string method;
+        std::string pattern;
         std::vector<std::string> segments;
         RouteHandler handler;
     };

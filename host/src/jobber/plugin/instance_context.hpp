@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "jobber/abi/common.h"
+#include "jobber/metrics/job_metrics.hpp"
 #include "jobber/plugin/plugin_error.hpp"
 #include "jobber/plugin/plugin_library.hpp"
 #include "jobber/sdk/error.hpp"
@@ -40,6 +41,7 @@ public:
 
     // Throws a PluginError carrying the plugin's code and message, prefixed with our label.
     [[noreturn]] void Fail(const char* operation, jobber_code code, const jobber::sdk::ErrorSlot& error) const {
+        metrics::PluginError(library_->name(), instance_name_, operation, jobber::sdk::CodeName(code));
         throw jobber::sdk::Error(code, label_ + ": " + operation + " failed: " + error.message(), error.vendor_code(),
                                  error.sqlstate());
     }

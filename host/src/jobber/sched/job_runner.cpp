@@ -2,9 +2,12 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "jobber/jobs/job_codec.hpp"
+#include "jobber/metrics/job_metrics.hpp"
 #include "jobber/sched/query_params.hpp"
 #include "jobber/sched/retry_policy.hpp"
 
@@ -43,6 +46,21 @@ private:
     StopReason reason_;
 };
 
+// Bytes of row data in a batch (values and text, not validity bitmaps or offsets).
+int64_t BatchDataBytes(const ArrowArray& batch) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < batch.n_children; ++i) {
+        const ArrowArray& c = *batch.children[i];
+        if (c.n_buffers == 3 && c.buffers[1] != nullptr) {
+            const auto* offsets = static_cast<const int32_t*>(c.buffers[1]);
+            total += offsets[c.offset + c.length] - offsets[c.offset];
+        } else if (c.n_buffers == 2) {
+            total += c.length * 8;  // the fixed-width types are at most 8 bytes; an estimate is enough here
+        }
+    }
+    return total;
+}
+
 std::string Fields(const JobRecord& r) {
     return "job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db;
 }
@@ -53,8 +71,16 @@ Poco::Logger& Log() {
 
 }  // namespace
 
-JobRunner::JobRunner(service::Backends& backends, CatalogGetter catalog, RunningJobs& running, RunnerSettings settings)
-    : backends_(backends), catalog_(std::move(catalog)), running_(running), settings_(std::move(settings)) {}
+JobRunner::JobRunner(service::Backends& backends,
+                     CatalogGetter catalog,
+                     RunningJobs& running,
+                     DbAdmission& admission,
+                     RunnerSettings settings)
+    : backends_(backends),
+      catalog_(std::move(catalog)),
+      running_(running),
+      admission_(admission),
+      settings_(std::move(settings)) {}
 
 void JobRunner::Run(const plugin::Delivery& delivery) {
     auto& broker = *backends_.broker;
@@ -107,6 +133,18 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         }
     } slot_release{state, group_key, holder, grouped};
 
+    // Admission: wait for a slot of the job's database, keeping the lease alive and giving up if
+    // the job is cancelled meanwhile.
+    auto permit = admission_.Acquire(record.db, std::chrono::seconds(1), [&] {
+        broker.Extend(delivery.receipt, settings_.lease);
+        auto current = state.GetJob(record.job_id);
+        return current && current->token == token && (kRunnable & JOBBER_EXPECT_STATE(current->state));
+    });
+    if (!permit) {
+        broker.Ack(delivery.receipt);
+        return;
+    }
+
     const auto catalog = catalog_();
     const service::Task* task = catalog->Find(record.task);
 
@@ -132,6 +170,8 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         broker.Ack(delivery.receipt);  // cancelled between our read and our claim
         return;
     }
+    metrics::JobStarted(record.task, record.queue,
+                        (record.started_at_ms - std::max(record.created_at_ms, record.eta_ms)) / 1000.0);
     Log().information("job started " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
                       " worker=" + settings_.worker_name);
     const auto started = std::chrono::steady_clock::now();
@@ -140,6 +180,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     bool retryable = false;
     StopReason stopped = StopReason::kNone;
     int64_t rows = 0;
+    int64_t bytes = 0;
     try {
         if (task == nullptr) {
             throw JobFailure("task '" + record.task + "' is not loaded on worker " + settings_.worker_name, false);
@@ -172,6 +213,12 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
             if (running->reason() != StopReason::kNone) throw JobStopped(running->reason());
         };
         check_stop();
+        struct InFlight {
+            const std::string& db;
+            explicit InFlight(const std::string& name) : db(name) { metrics::SourceQueryStarted(db); }
+            ~InFlight() { metrics::SourceQueryFinished(db); }
+        };
+        std::optional<InFlight> in_flight(std::in_place, record.db);
         auto stream = source->Execute(request);
         auto& results = *results_it->second.client;
         auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms, stream->arrow_schema());
@@ -179,9 +226,11 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         while (stream->Next(batch)) {
             check_stop();
             rows += (*batch).length;
+            bytes += BatchDataBytes(*batch);
             txn->Write(batch);
         }
         stream.reset();  // hand the source connection back before publishing
+        in_flight.reset();
         check_stop();
         // Cancel wins: publish only while the record is still this run's STARTED record.
         auto current = state.GetJob(record.job_id);
@@ -212,6 +261,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     if (running) running_.Remove(running);
     const int64_t elapsed_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const double elapsed_s = elapsed_ms / 1000.0;
 
     if (stopped == StopReason::kShutdown) {
         // Hand the job back untouched so another worker (or this one after restart) runs it.
@@ -242,6 +292,8 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record),
                      record.ttl_ms);
         broker.Ack(delivery.receipt);
+        metrics::JobCancelled(record.task);
+        metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
         Log().information("job cancelled " + Fields(record) + " ms=" + std::to_string(elapsed_ms));
         return;
     }
@@ -261,10 +313,13 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
                             e.what() + "\"");
             }
             broker.Ack(delivery.receipt);
+            metrics::JobCancelled(record.task);
+            metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
             Log().information("job cancelled at commit " + Fields(record));
             return;
         }
         broker.Ack(delivery.receipt);
+        metrics::JobFinished(record.task, record.queue, "SUCCESS", elapsed_s, rows, bytes);
         Log().information("job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(rows) +
                           " ms=" + std::to_string(elapsed_ms) + " table=" + record.results_table);
         return;
@@ -285,6 +340,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
                             jobs::EncodeMessage({record.job_id, token, record.task, record.queue, record.eta_ms}),
                             record.eta_ms);
             }
+            metrics::JobRetried(record.task);
             Log().warning("job will retry " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
                           " delay_ms=" + std::to_string(delay.count()) + " error=\"" + failure + "\"");
             return;
@@ -297,6 +353,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     record.error = failure;
     state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record), record.ttl_ms);
     broker.Ack(delivery.receipt);
+    metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
     Log().warning("job finished " + Fields(record) + " state=FAILURE ms=" + std::to_string(elapsed_ms) + " error=\"" +
                   failure + "\"");
 }

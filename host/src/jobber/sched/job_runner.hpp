@@ -7,6 +7,7 @@
 #include <string>
 
 #include "jobber/plugin/broker_client.hpp"
+#include "jobber/sched/db_admission.hpp"
 #include "jobber/sched/running_jobs.hpp"
 #include "jobber/service/backends.hpp"
 #include "jobber/service/task_catalog.hpp"
@@ -28,7 +29,11 @@ class JobRunner {
 public:
     using CatalogGetter = std::function<std::shared_ptr<const service::TaskCatalog>()>;
 
-    JobRunner(service::Backends& backends, CatalogGetter catalog, RunningJobs& running, RunnerSettings settings);
+    JobRunner(service::Backends& backends,
+              CatalogGetter catalog,
+              RunningJobs& running,
+              DbAdmission& admission,
+              RunnerSettings settings);
 
     void Run(const plugin::Delivery& delivery);
 
@@ -36,6 +41,7 @@ private:
     service::Backends& backends_;
     CatalogGetter catalog_;
     RunningJobs& running_;
+    DbAdmission& admission_;
     RunnerSettings settings_;
     std::atomic<uint64_t> next_query_id_{1};
 };

@@ -89,7 +89,7 @@ protected:
         service_ = std::make_unique<service::JobService>(backends_, getter, running_, service::ServiceSettings{});
         RunnerSettings runner_settings;
         runner_settings.group_wait = 50ms;
-        runner_ = std::make_unique<JobRunner>(backends_, getter, running_, runner_settings);
+        runner_ = std::make_unique<JobRunner>(backends_, getter, running_, admission_, runner_settings);
         pool_ =
             std::make_unique<WorkerPool>(*backends_.broker, *runner_, WorkerPoolSettings{{"sqljob_queue"}, 4, 100ms});
         watchdog_ = std::make_unique<JobWatchdog>(*backends_.broker, *backends_.state, running_, 60s, 50ms);
@@ -154,6 +154,7 @@ protected:
     service::Backends backends_;
     std::shared_ptr<const service::TaskCatalog> task_catalog_;
     RunningJobs running_;
+    DbAdmission admission_;
     std::unique_ptr<service::JobService> service_;
     std::unique_ptr<JobRunner> runner_;
     std::unique_ptr<WorkerPool> pool_;

@@ -8,6 +8,7 @@
 
 #include "jobber/jobs/job_codec.hpp"
 #include "jobber/jobs/job_id.hpp"
+#include "jobber/metrics/job_metrics.hpp"
 #include "jobber/service/api_error.hpp"
 
 namespace jobber::service {
@@ -153,6 +154,7 @@ void JobService::Enqueue(PreparedJob& job) {
         }
         throw Unavailable("broker is unavailable, job '" + r.job_id + "' was not accepted: " + e.what());
     }
+    metrics::JobAccepted(r.task, r.queue);
     Poco::Logger::get("jobber.api")
         .information("job accepted job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db +
                      (r.eta_ms > 0 ? " eta=" + jobs::FormatUnixMs(r.eta_ms) : ""));
@@ -194,6 +196,7 @@ JobRecord JobService::CancelJob(const std::string& job_id, bool purge) {
             // Running here: stop the query now. Running elsewhere: that process's watchdog sees
             // the FAILURE record within a tick and stops it.
             running_.Stop(job_id, stored->token, sched::StopReason::kCancelled);
+            if (r.state != JobState::kStarted) metrics::JobCancelled(r.task);  // a running job counts when it stops
             if (purge) Guarded("state store", [&] { backends_.state->DeleteJob(job_id); });
             Poco::Logger::get("jobber.api")
                 .information("job cancelled job_id=" + job_id + " task=" + r.task + " was=" + jobs::StateName(r.state));

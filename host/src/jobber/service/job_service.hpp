@@ -47,6 +47,8 @@ public:
 
     std::vector<QueuedJob> ListQueue(const std::string& queue);
 
+    Backends& backends() { return backends_; }
+
 private:
     struct PreparedJob {
         jobs::JobRecord record;
