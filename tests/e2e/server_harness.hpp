@@ -185,6 +185,8 @@ public:
     // SIGTERM and wait; the exit code, nullopt when it had to be killed after `timeout`.
     std::optional<int> Stop(std::chrono::milliseconds timeout = 15s);
     bool Running() { return process_.Running(); }
+    // The server's process ID (for signals).
+    pid_t pid() const { return process_.pid(); }
 
     std::string Log() const { return ReadFile(log_path()); }
     size_t LogSize() const;
