@@ -26,6 +26,9 @@ configure_and_build "$out/tsan" "jobber_host_unit_tests jobber_memory_tests" -DJ
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
   ctest --test-dir "$out/tsan" -R 'Scheduler|Contract|RunningJobs' --output-on-failure -j 1 --timeout 300
 
+echo "== fuzzing: goyesql parser, config loader, JSON request decoding (FUZZ_SECONDS each)"
+FUZZ_BUILD_DIR="$out/fuzz" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" "$root/scripts/run-fuzz.sh"
+
 echo "== full suite (unit, plugin, ABI, integration against throw-away servers, end-to-end)"
 configure_and_build "$out/release" ""
 # shellcheck source=/dev/null

@@ -7,9 +7,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "jobber/config/env_overrides.hpp"
 #include "jobber/config/listen_address.hpp"
@@ -248,10 +251,28 @@ void ParseResults(const YamlReader& reader, const Entry& section, std::map<std::
     }
 }
 
+// yaml-cpp 0.7 (Debian 12) loops forever, allocating, on some malformed flow collections
+// (jbeder/yaml-cpp#499, #1040; found again by fuzz/config_fuzzer). The parse runs on its own
+// thread so start-up fails with a clear message instead of hanging; the stuck thread dies with the
+// process, which exits on any ConfigError.
+std::vector<YAML::Node> LoadAllWithDeadline(const std::string& yaml_text, const std::string& origin_name) {
+    constexpr auto kParseDeadline = std::chrono::seconds(5);
+    auto text = std::make_shared<const std::string>(yaml_text);
+    std::packaged_task<std::vector<YAML::Node>()> parse([text] { return YAML::LoadAll(*text); });
+    auto result = parse.get_future();
+    std::thread(std::move(parse)).detach();
+    if (result.wait_for(kParseDeadline) != std::future_status::ready) {
+        throw ConfigError(origin_name +
+                          ": the YAML parser did not finish; the file trips a known yaml-cpp hang on malformed flow "
+                          "collections: check every '{', '[', ',' and ':' in inline {...} and [...] values");
+    }
+    return result.get();
+}
+
 YAML::Node LoadDocument(const std::string& yaml_text, const std::string& origin_name) {
     std::vector<YAML::Node> documents;
     try {
-        documents = YAML::LoadAll(yaml_text);
+        documents = LoadAllWithDeadline(yaml_text, origin_name);
     } catch (const YAML::Exception& error) {
         // yaml-cpp's what() has its own "line N, column M" prefix; use the file:line form like every other message.
         const std::string where = error.mark.is_null() ? origin_name

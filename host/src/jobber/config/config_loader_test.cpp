@@ -506,3 +506,23 @@ TEST(ConfigLoaderExtrasTest, AuthTokenFromAFile) {
 
 }  // namespace
 }  // namespace jobber::config
+
+namespace jobber::config {
+namespace {
+
+// Found by fuzz/config_fuzzer: yaml-cpp 0.7 never returns on this input. Start-up must fail with a
+// clear message instead of hanging.
+TEST(ConfigLoaderExtrasTest, AYamlCppHangBecomesAClearError) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        ParseSettings("{log_l7 lve:edee:edebug},\nse~og_les}}\n", "hang.yaml");
+        ADD_FAILURE() << "expected a ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("hang.yaml: the YAML parser did not finish"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+}  // namespace
+}  // namespace jobber::config

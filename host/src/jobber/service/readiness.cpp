@@ -20,11 +20,14 @@ std::vector<ComponentCheck> CheckReadiness(Backends& backends) {
     std::vector<ComponentCheck> checks;
     checks.push_back(Check("broker", [&] { backends.broker->Ping(); }));
     checks.push_back(Check("state", [&] { backends.state->Ping(); }));
-    for (auto& [name, source] : backends.sources) {
-        checks.push_back(Check("db." + name, [&] { source->Ping(); }));
+    // Plain loop variables: structured bindings cannot be captured before C++20 in every compiler.
+    for (auto& item : backends.sources) {
+        plugin::SourceClient* source = item.second.get();
+        checks.push_back(Check("db." + item.first, [source] { source->Ping(); }));
     }
-    for (auto& [name, entry] : backends.results) {
-        checks.push_back(Check("results." + name, [&] { entry.client->Ping(); }));
+    for (auto& item : backends.results) {
+        plugin::ResultsClient* results = item.second.client.get();
+        checks.push_back(Check("results." + item.first, [results] { results->Ping(); }));
     }
     return checks;
 }

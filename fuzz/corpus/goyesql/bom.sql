@@ -1,0 +1,3 @@
+﻿-- comment
+-- name: bom 
+SELECT 1;
