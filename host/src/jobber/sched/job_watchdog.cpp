@@ -62,7 +62,12 @@ void JobWatchdog::Tick(bool extend_leases) {
             continue;
         }
         auto stored = state_.GetJob(job->job_id);
-        if (!stored || stored->token != job->token || stored->state != JOBBER_JOB_STARTED) {
+        // A job is registered just before it is claimed, so PENDING/RETRY with our token means "about
+        // to start", not "cancelled"; only a finished, replaced or deleted record stops it.
+        const bool ours = stored && stored->token == job->token &&
+                          (stored->state == JOBBER_JOB_STARTED || stored->state == JOBBER_JOB_PENDING ||
+                           stored->state == JOBBER_JOB_RETRY);
+        if (!ours) {
             RunningJobs::StopJob(*job, StopReason::kCancelled);
             continue;
         }

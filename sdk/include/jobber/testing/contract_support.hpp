@@ -60,10 +60,11 @@ private:
 // jobber_open_args pointing into `config`, which must outlive the call.
 class OpenArgsHolder {
 public:
-    OpenArgsHolder(const std::string& instance_name, const ConfigList& config) {
+    // Keeps its own copy of the name: callers pass temporaries.
+    OpenArgsHolder(std::string instance_name, const ConfigList& config) : instance_name_(std::move(instance_name)) {
         for (const auto& [key, value] : config) kvs_.push_back(jobber_kv{key.c_str(), value.c_str()});
         args_.struct_size = sizeof(jobber_open_args);
-        args_.instance_name = instance_name.c_str();
+        args_.instance_name = instance_name_.c_str();
         args_.config = kvs_.empty() ? nullptr : kvs_.data();
         args_.config_count = static_cast<uint32_t>(kvs_.size());
     }
@@ -71,6 +72,7 @@ public:
     const jobber_open_args* get() const { return &args_; }
 
 private:
+    std::string instance_name_;
     std::vector<jobber_kv> kvs_;
     jobber_open_args args_{};
 };
