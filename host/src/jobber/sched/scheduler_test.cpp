@@ -301,3 +301,24 @@ TEST_F(SchedulerTest, ShutdownHandsRunningJobsBack) {
 
 }  // namespace
 }  // namespace jobber::sched
+
+namespace jobber::sched {
+namespace {
+
+// Regression: jobs are registered just before their PENDING -> STARTED claim; the watchdog must not
+// take that window for a cancel (it did, under load, in the first ASan CI run).
+TEST_F(SchedulerTest, WatchdogLeavesAJobAboutToStartAlone) {
+    Post("count_to", {int64_t{1}}, "window", 0, NowMs() + 60000);
+    const auto stored = backends_.state->GetJob("window");
+    ASSERT_TRUE(stored);
+    auto job = running_.Add("window", stored->token, "no-receipt", backends_.sources.at("src").get(), 999, 0);
+    std::this_thread::sleep_for(300ms);  // several watchdog ticks (50 ms)
+    EXPECT_EQ(job->reason(), StopReason::kNone);
+    service_->CancelJob("window", false);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(job->reason(), StopReason::kCancelled);
+    running_.Remove(job);
+}
+
+}  // namespace
+}  // namespace jobber::sched
