@@ -8,16 +8,14 @@
 #include <vector>
 
 #include "jobber/plugin/instance_context.hpp"
+#include "jobber/sdk/roles.hpp"
 
 namespace jobber::plugin {
 
-struct Delivery {
-    std::string payload;
-    std::string queue;
-    std::string receipt;
-    uint32_t delivery_count = 1;
-};
+// The same owning shape plugin authors see.
+using Delivery = jobber::sdk::Delivery;
 
+// Unlike the SDK's view type, owns its payload: the host keeps it after the plugin call.
 struct PendingMessage {
     std::string payload;
     int64_t eta_unix_ms = 0;
