@@ -31,8 +31,6 @@ namespace jobber::app {
 
 namespace {
 
-constexpr auto kLease = std::chrono::seconds(60);
-
 std::vector<std::string> PluginDirectories(const config::Settings& settings) {
     std::vector<std::string> dirs = settings.plugins.directories;
     dirs.push_back(plugin::DefaultPluginDirectory());
@@ -132,12 +130,14 @@ int RunServer(const CliOptions& options) {
 
     sched::RunnerSettings runner_settings;
     runner_settings.worker_name = options.worker_name;
-    runner_settings.lease = kLease;
+    runner_settings.lease = settings.app.job_lease;
     sched::DbAdmission admission;
     for (const auto& [name, db] : settings.db) admission.SetLimit(name, db.max_concurrency);
     sched::JobRunner runner(backends, catalog_getter, running, admission, runner_settings);
-    sched::WorkerPool workers(*backends.broker, runner, {options.queues, options.worker_concurrency});
-    sched::JobWatchdog watchdog(*backends.broker, *backends.state, running, kLease);
+    sched::WorkerPool workers(
+        *backends.broker, runner,
+        {options.queues, options.worker_concurrency, std::chrono::milliseconds(1000), settings.app.job_lease});
+    sched::JobWatchdog watchdog(*backends.broker, *backends.state, running, settings.app.job_lease);
     sched::ExpirySweeper sweeper(backends, settings.app.expiry_sweep_interval);
 
     RegisterSampledMetrics(options.queues, backends, running, workers);

@@ -148,11 +148,15 @@ void ParseApp(const YamlReader& reader, const Entry& section, Settings::App& app
             if (app.default_job_ttl.count() == 0) reader.Fail(entry.key_node, path, "must be greater than zero");
         } else if (entry.key == "log_format") {
             app.log_format = reader.OneOf(entry, path, {"text", "json"});
+        } else if (entry.key == "job_lease") {
+            app.job_lease = reader.Duration(entry, path);
+            if (app.job_lease < std::chrono::seconds(2)) reader.Fail(entry.key_node, path, "must be at least 2s");
         } else if (entry.key == "expiry_sweep_interval") {
             app.expiry_sweep_interval = reader.Duration(entry, path);
             if (app.expiry_sweep_interval.count() == 0) reader.Fail(entry.key_node, path, "must be greater than zero");
         } else {
-            UnknownKey(reader, entry, "app", "log_level, default_job_ttl, log_format, expiry_sweep_interval");
+            UnknownKey(reader, entry, "app",
+                       "log_level, default_job_ttl, log_format, expiry_sweep_interval, job_lease");
         }
     }
 }

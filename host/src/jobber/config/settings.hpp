@@ -32,6 +32,9 @@ struct Settings {
         std::string log_format = "text";  // text|json
         // How often expired results tables are dropped.
         std::chrono::milliseconds expiry_sweep_interval = std::chrono::seconds(30);
+        // How long a worker holds a job without renewing it; a job whose worker died is delivered
+        // again this long after the last renewal (renewed every quarter of it while it runs).
+        std::chrono::milliseconds job_lease = std::chrono::seconds(60);
     } app;
     struct Server {
         std::string address = "127.0.0.1:6060";  // host:port (see ParseListenAddress); overridden by --server

@@ -99,7 +99,11 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     // The state store is the truth: a message whose submission was cancelled, replaced or already
     // finished (a redelivery after a lost ack) is dropped here.
     auto stored = state.GetJob(message.job_id);
-    if (!stored || stored->token != message.token || !(kRunnable & JOBBER_EXPECT_STATE(stored->state))) {
+    // A redelivered message whose record is still STARTED by this submission means the worker that
+    // ran it stopped extending its lease (killed, machine gone): take the job over.
+    const bool takeover =
+        stored && stored->token == message.token && stored->state == JOBBER_JOB_STARTED && delivery.delivery_count > 1;
+    if (!stored || stored->token != message.token || (!(kRunnable & JOBBER_EXPECT_STATE(stored->state)) && !takeover)) {
         Log().debug("skipping stale delivery job_id=" + message.job_id +
                     (stored ? " state=" + std::string(jobs::StateName(static_cast<JobState>(stored->state)))
                             : " state=absent"));
@@ -108,6 +112,11 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     }
     JobRecord record = jobs::DecodeRecord(stored->body);
     const std::string token = stored->token;
+    const uint32_t claimable = takeover ? kStarted : kRunnable;
+    if (takeover) {
+        Log().warning("taking over a job whose worker stopped renewing its lease " + Fields(record) +
+                      " delivery=" + std::to_string(delivery.delivery_count));
+    }
 
     // Group concurrency: wait (off the worker thread, back in the broker) while the group is full.
     const std::string group_key = "group:" + record.group_id;
@@ -138,7 +147,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     auto permit = admission_.Acquire(record.db, std::chrono::seconds(1), [&] {
         broker.Extend(delivery.receipt, settings_.lease);
         auto current = state.GetJob(record.job_id);
-        return current && current->token == token && (kRunnable & JOBBER_EXPECT_STATE(current->state));
+        return current && current->token == token && (claimable & JOBBER_EXPECT_STATE(current->state));
     });
     if (!permit) {
         broker.Ack(delivery.receipt);
@@ -163,7 +172,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     record.started_at_ms = NowMs();
     record.error.clear();
     if (!state
-             .CasJob(record.job_id, kRunnable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
+             .CasJob(record.job_id, claimable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
                      record.ttl_ms)
              .ok) {
         if (running) running_.Remove(running);
@@ -305,6 +314,14 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
                  .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_SUCCESS, token, jobs::EncodeRecord(record),
                          record.ttl_ms)
                  .ok) {
+            // Another run of this same submission (a takeover whose first worker turned out alive)
+            // finished first: its table is the one published, and it must stay.
+            auto current = state.GetJob(record.job_id);
+            if (current && current->token == token && current->state == JOBBER_JOB_SUCCESS) {
+                broker.Ack(delivery.receipt);
+                Log().information("job already finished by another run " + Fields(record));
+                return;
+            }
             // Cancelled (or purged) after the table was published: a cancelled job leaves no table.
             try {
                 results_it->second.client->Drop(record.results_table);

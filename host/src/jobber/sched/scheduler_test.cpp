@@ -322,3 +322,42 @@ TEST_F(SchedulerTest, WatchdogLeavesAJobAboutToStartAlone) {
 
 }  // namespace
 }  // namespace jobber::sched
+
+namespace jobber::sched {
+namespace {
+
+// A worker that claims a job and dies (no ack, no lease renewal) must not strand it: the broker
+// redelivers after the lease and the next worker takes the STARTED record over.
+TEST_F(SchedulerTest, AJobWhoseWorkerDiedIsTakenOverAfterItsLease) {
+    jobs::JobRequest request;
+    request.job_id = "orphan";
+    request.queue = "dead";
+    request.args = {int64_t{42}};
+    service_->PostJob("count_to", request);
+
+    // The "dead" worker: lease the message, claim the record, then vanish.
+    auto delivery = backends_.broker->Pop({"dead"}, 1000ms, 300ms);
+    ASSERT_TRUE(delivery);
+    auto stored = backends_.state->GetJob("orphan");
+    ASSERT_TRUE(stored);
+    auto record = jobs::DecodeRecord(stored->body);
+    record.state = JobState::kStarted;
+    record.attempts = 1;
+    ASSERT_TRUE(backends_.state
+                    ->CasJob("orphan", JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
+                             stored->token, jobs::EncodeRecord(record), 0)
+                    .ok);
+
+    WorkerPool survivor(*backends_.broker, *runner_, WorkerPoolSettings{{"dead"}, 1, 100ms, 300ms});
+    survivor.Start();
+    const auto done = WaitFor("orphan", {JobState::kSuccess, JobState::kFailure}, 10s);
+    survivor.StopAccepting(1000ms);
+    survivor.Join();
+    ASSERT_EQ(done.state, JobState::kSuccess) << done.error;
+    EXPECT_EQ(done.count, 42);
+    EXPECT_EQ(done.attempts, 2);
+    EXPECT_EQ(CountRows(results_path_, "results_orphan"), 42);
+}
+
+}  // namespace
+}  // namespace jobber::sched

@@ -45,7 +45,7 @@ void WorkerPool::Loop(int index) {
     while (!stopping_) {
         std::optional<plugin::Delivery> delivery;
         try {
-            delivery = broker_.Pop(settings_.queues, settings_.poll_wait, std::chrono::milliseconds(60000));
+            delivery = broker_.Pop(settings_.queues, settings_.poll_wait, settings_.lease);
             backoff = std::chrono::milliseconds(100);
         } catch (const std::exception& e) {
             // Broker unreachable: keep the thread, back off, try again.

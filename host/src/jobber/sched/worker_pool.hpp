@@ -16,6 +16,7 @@ struct WorkerPoolSettings {
     std::vector<std::string> queues;
     int concurrency = 10;
     std::chrono::milliseconds poll_wait{1000};
+    std::chrono::milliseconds lease{60000};
 };
 
 // A fixed number of worker threads pulling jobs from the broker; the fixed count is what keeps the
