@@ -17,12 +17,13 @@ configure_and_build() {  # dir, "targets" (empty = all), extra cmake args...
 }
 
 echo "== ASan+UBSan build: unit and plugin tests"
-configure_and_build "$out/asan" "" -DJOBBER_SANITIZE=address,undefined
+configure_and_build "$out/asan" "" -DJOBBER_SANITIZE=address,undefined -DJOBBER_BUILD_SYSTEM_TESTS=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$out/asan" -L unit --output-on-failure -j "$jobs" --timeout 300
 
 echo "== TSan build: scheduler and broker/state contract tests"
-configure_and_build "$out/tsan" "jobber_host_unit_tests jobber_memory_tests" -DJOBBER_SANITIZE=thread
+configure_and_build "$out/tsan" "jobber_host_unit_tests jobber_memory_tests" -DJOBBER_SANITIZE=thread \
+  -DJOBBER_BUILD_SYSTEM_TESTS=OFF
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
   ctest --test-dir "$out/tsan" -R 'Scheduler|Contract|RunningJobs' --output-on-failure -j 1 --timeout 300
 

@@ -1,0 +1,69 @@
+// What the broker and the state store share: the connection pools, Lua scripts run by SHA, the mapping of Redis
+// errors to boundary codes, and a round-trip counter. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "connection_pool.hpp"
+#include "redis_reply.hpp"
+#include "redis_settings.hpp"
+
+namespace jobber::redis {
+
+// A Lua script run with EVALSHA. Static data: the client caches its SHA per script.
+struct LuaScript {
+    const char* name;
+    const char* source;
+};
+
+class RedisClient {
+public:
+    RedisClient(RedisSettings settings, std::string instance_name);
+
+    // Called by `open`: connects once and PINGs. A refused login or database throws INVALID_ARGUMENT (the config
+    // is wrong). An unreachable Redis is only logged: the instance opens, its calls fail with UNAVAILABLE until
+    // Redis is back, and the process keeps serving what it can.
+    void Probe();
+
+    // One command, one round trip. Error replies throw (see ThrowErrorReply).
+    Reply Command(const std::vector<std::string_view>& args);
+    // Runs `script` by SHA; loads it on first use and after a server restart emptied the script cache.
+    Reply Eval(const LuaScript& script,
+               const std::vector<std::string_view>& keys,
+               const std::vector<std::string_view>& args);
+    // A blocking command (BLPOP ...) that may wait up to `block` on the server, on a connection of its own so
+    // waiting pops never starve ordinary commands of pooled connections.
+    Reply Blocking(const std::vector<std::string_view>& args, std::chrono::milliseconds block);
+
+    const RedisSettings& settings() const { return settings_; }
+    const std::string& instance_name() const { return instance_name_; }
+    // Requests sent so far: a pipelined batch counts once. For the round-trip tests and the benchmark.
+    uint64_t round_trips() const { return round_trips_.load(); }
+    size_t pooled_connections() { return pool_.open_count(); }
+
+private:
+    Reply Run(ConnectionPool& pool, const std::vector<std::string_view>& args, std::chrono::milliseconds timeout);
+    std::string ShaOf(const LuaScript& script);
+    std::string LoadScript(const LuaScript& script);
+
+    const RedisSettings settings_;
+    const std::string instance_name_;
+    ConnectionPool pool_;
+    ConnectionPool blocking_pool_;
+    std::atomic<uint64_t> round_trips_{0};
+    std::mutex shas_mutex_;
+    std::unordered_map<const LuaScript*, std::string> shas_;
+};
+
+// Throws the sdk::Error for an error reply: UNAVAILABLE for the states a retry can get past (LOADING, READONLY,
+// MISCONF, OOM, BUSY, MASTERDOWN, NOAUTH, ...), INTERNAL otherwise. `what` names the operation.
+[[noreturn]] void ThrowErrorReply(std::string_view error, const std::string& what, const std::string& where);
+
+}  // namespace jobber::redis

@@ -1,0 +1,54 @@
+// The redis plugin's configuration, shared by its broker and state store roles: where Redis is, how to log in,
+// which keys are ours, and how long to wait for it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jobber/abi/common.h"
+#include "jobber/sdk/config.hpp"
+
+namespace jobber::redis {
+
+struct RedisAddress {
+    // Set for TCP; empty for a unix socket.
+    std::string host;
+    int port = 6379;
+    // Set for a unix socket.
+    std::string unix_path;
+
+    // "host:port" or the socket path, for messages.
+    std::string Describe() const;
+};
+
+// Parses "host:port", "host" (port 6379), "[v6addr]:port", "/path/to/redis.sock" or "unix:///path/to/redis.sock".
+// Throws sdk::Error(INVALID_ARGUMENT) naming the key and the value.
+RedisAddress ParseAddress(std::string_view text);
+
+// A key prefix is 1-64 characters of A-Z a-z 0-9 and _ : . - { } (braces allow a cluster hash tag). Every key the
+// plugin writes starts with it, so several deployments can share one Redis database.
+bool IsValidKeyPrefix(std::string_view prefix);
+
+struct RedisSettings {
+    RedisAddress address;
+    std::string password;  // empty: no AUTH
+    std::string username;  // ACL user; empty: the default user
+    int64_t db = 0;
+    std::string key_prefix = "jobber:";
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds command_timeout{5000};
+    // Most connections for ordinary commands; waiting pops hold their own connection each, outside this pool.
+    size_t pool_size = 16;
+};
+
+// Reads and validates the host-validated key/value config. Throws sdk::Error(INVALID_ARGUMENT) naming the key.
+RedisSettings ParseSettings(const sdk::Config& config);
+
+// The config fields both roles declare (same keys, same meaning).
+const std::vector<jobber_config_field>& RedisConfigFields();
+
+}  // namespace jobber::redis
