@@ -166,6 +166,15 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     if (source != nullptr) {
         running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms);
     }
+    // Unregistered on every way out, exceptions included: a registration left behind would have the
+    // watchdog renew this delivery's lease forever, and the job would never be redelivered.
+    struct Unregister {
+        RunningJobs& jobs;
+        std::shared_ptr<RunningJob>& job;
+        ~Unregister() {
+            if (job) jobs.Remove(job);
+        }
+    } unregister{running_, running};
 
     record.state = JobState::kStarted;
     record.attempts += 1;
@@ -175,7 +184,6 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
              .CasJob(record.job_id, claimable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
                      record.ttl_ms)
              .ok) {
-        if (running) running_.Remove(running);
         broker.Ack(delivery.receipt);  // cancelled between our read and our claim
         return;
     }
@@ -267,7 +275,10 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         failure = std::string("internal error: ") + e.what();
         retryable = true;
     }
-    if (running) running_.Remove(running);
+    if (running) {
+        running_.Remove(running);
+        running.reset();
+    }
     const int64_t elapsed_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     const double elapsed_s = elapsed_ms / 1000.0;
