@@ -1,0 +1,166 @@
+#include "pg_connection.hpp"
+
+#include <poll.h>
+
+#include <memory>
+
+#include "jobber/sdk/error.hpp"
+#include "jobber/sdk/host.hpp"
+#include "pg_error.hpp"
+
+namespace jobber::postgres {
+
+namespace {
+
+// Every value the source parses depends on these, so they are set on every connection rather than
+// trusted from the server's or the role's defaults: ISO dates, UTC (timestamptz then prints +00),
+// shortest exact float text (the PostgreSQL 12+ meaning of extra_float_digits >= 1).
+constexpr const char* kSessionSetup =
+    "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET IntervalStyle = 'postgres'";
+
+struct ConninfoDeleter {
+    void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
+};
+
+// libpq prints notices to stderr by default; plugins log only through the host.
+void LogNotice(void* component, const char* message) {
+    std::string text = message != nullptr ? message : "";
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    sdk::Log(sdk::LogLevel::kDebug, *static_cast<const std::string*>(component), "postgres notice: " + text);
+}
+
+}  // namespace
+
+std::string DescribeDsn(const std::string& dsn) {
+    char* error = nullptr;
+    std::unique_ptr<PQconninfoOption, ConninfoDeleter> options(PQconninfoParse(dsn.c_str(), &error));
+    if (options == nullptr) {
+        std::string message = error != nullptr ? error : "cannot parse";
+        PQfreemem(error);
+        while (!message.empty() && message.back() == '\n') message.pop_back();
+        return "an unparsable dsn (" + message + ")";
+    }
+    std::string out;
+    for (const char* key : {"host", "hostaddr", "port", "dbname", "user"}) {
+        for (PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+            if (std::string_view(o->keyword) == key && o->val != nullptr && *o->val != '\0') {
+                out += (out.empty() ? "" : " ") + std::string(key) + "=" + o->val;
+            }
+        }
+    }
+    return out.empty() ? std::string("the libpq defaults") : out;
+}
+
+PgConnection::PgConnection(const ConnectionSettings& settings)
+    : description_(DescribeDsn(settings.dsn)), component_(settings.component) {
+    // libpq counts whole seconds and treats 1 as 2; round up so a short timeout is not zero (= forever).
+    const std::string timeout = std::to_string(std::max<int64_t>(2, (settings.connect_timeout_ms + 999) / 1000));
+    // Later keywords override what the DSN says: the timeout from our config, UTF8 always.
+    const char* keywords[] = {"dbname", "connect_timeout", "client_encoding", "fallback_application_name", nullptr};
+    const char* values[] = {settings.dsn.c_str(), timeout.c_str(), "UTF8", "sql-jobber", nullptr};
+    conn_ = PQconnectdbParams(keywords, values, 1);
+    const std::string context = "cannot connect to PostgreSQL at " + description_;
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+        std::string message = ConnectionMessage(conn_);
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw sdk::Error(JOBBER_UNAVAILABLE, context + ": " + message);
+    }
+    PQsetNoticeProcessor(conn_, &LogNotice, &component_);
+    try {
+        Exec(kSessionSetup, "cannot set up a session on PostgreSQL at " + description_);
+    } catch (...) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+        throw;
+    }
+    cancel_ = PQgetCancel(conn_);
+}
+
+PgConnection::~PgConnection() {
+    if (cancel_ != nullptr) PQfreeCancel(cancel_);
+    if (conn_ != nullptr) PQfinish(conn_);
+}
+
+void PgConnection::Exec(const std::string& sql, const std::string& context) {
+    Result result(PQexec(conn_, sql.c_str()));
+    const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
+}
+
+Result PgConnection::ExecParams(const std::string& sql,
+                                const std::vector<TextParam>& params,
+                                const std::string& context) {
+    std::vector<std::string> copies;  // libpq wants NUL-terminated text
+    copies.reserve(params.size());
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const TextParam& p : params) {
+        if (!p) {
+            values.push_back(nullptr);
+            continue;
+        }
+        copies.emplace_back(*p);
+        values.push_back(copies.back().c_str());
+    }
+    Result result(
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
+    return result;
+}
+
+const std::string& PgConnection::Prepared(const std::string& key,
+                                          std::string_view sql,
+                                          const std::string& context,
+                                          int* param_count) {
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+        PreparedStatement statement;
+        statement.name = "jobber_s" + std::to_string(next_statement_++);
+        const std::string text(sql);
+        Result prepared(PQprepare(conn_, statement.name.c_str(), text.c_str(), 0, nullptr));
+        if (prepared == nullptr || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+            ThrowResultError(conn_, prepared.get(), context);
+        }
+        Result described(PQdescribePrepared(conn_, statement.name.c_str()));
+        if (described == nullptr || PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+            ThrowResultError(conn_, described.get(), context);
+        }
+        statement.param_count = PQnparams(described.get());
+        it = prepared_.emplace(key, std::move(statement)).first;
+    }
+    if (param_count != nullptr) *param_count = it->second.param_count;
+    return it->second.name;
+}
+
+bool PgConnection::CheckIdle() {
+    if (!Reusable() || PQisBusy(conn_)) return false;
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    const int ready = poll(&fd, 1, 0);
+    if (ready < 0) return false;
+    if (ready > 0) {
+        // Data on an idle connection: a notice, or the server saying goodbye before closing it.
+        if (PQconsumeInput(conn_) == 0) return false;
+        while (PGnotify* notify = PQnotifies(conn_)) PQfreemem(notify);
+        if (PQisBusy(conn_)) return false;
+    }
+    return Reusable();
+}
+
+bool PgConnection::Reusable() const {
+    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+bool PgConnection::SendCancel(std::string* error) const {
+    if (cancel_ == nullptr) {
+        if (error != nullptr) *error = "no cancel key for this connection";
+        return false;
+    }
+    char buffer[256] = {0};
+    if (PQcancel(cancel_, buffer, sizeof(buffer)) == 1) return true;
+    if (error != nullptr) *error = buffer;
+    return false;
+}
+
+}  // namespace jobber::postgres

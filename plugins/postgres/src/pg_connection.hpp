@@ -1,0 +1,83 @@
+// One libpq connection: connect with our session settings, run statements, cache prepared
+// statements, tell whether it is still usable, and hand out its cancel key.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace jobber::postgres {
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct ConnectionSettings {
+    std::string dsn;  // libpq URI or key=value string; may hold a password
+    int64_t connect_timeout_ms = 5000;
+    std::string component;  // the instance name, for log lines
+};
+
+// "host=... port=... dbname=... user=..." of a DSN, without its password, for messages and logs.
+std::string DescribeDsn(const std::string& dsn);
+
+// A statement argument in text form; nullopt binds SQL NULL.
+using TextParam = std::optional<std::string_view>;
+
+class PgConnection {
+public:
+    // Connects and applies the session settings every query relies on (UTF8, ISO dates, UTC,
+    // exact float text). Throws UNAVAILABLE naming the server when it cannot.
+    explicit PgConnection(const ConnectionSettings& settings);
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+    ~PgConnection();
+
+    PGconn* handle() const { return conn_; }
+    const std::string& description() const { return description_; }
+
+    // Runs one or more statements without parameters; throws on failure.
+    void Exec(const std::string& sql, const std::string& context);
+    // Runs one statement with text parameters; returns its result (COMMAND_OK or TUPLES_OK).
+    Result ExecParams(const std::string& sql, const std::vector<TextParam>& params, const std::string& context);
+
+    // The server-side name of `sql` prepared on this connection under `key`, preparing it on first
+    // use. Reports its parameter count in *param_count when given.
+    const std::string& Prepared(const std::string& key,
+                                std::string_view sql,
+                                const std::string& context,
+                                int* param_count = nullptr);
+
+    // Idle, in no transaction, and the server has not closed it (checked without blocking). Reads
+    // and drops anything the server sent meanwhile (notices, a termination message).
+    bool CheckIdle();
+    // Whether a connection just used can go back to a pool: open and outside any transaction.
+    bool Reusable() const;
+
+    // Asks the server to cancel whatever this connection is running. Thread-safe with respect to
+    // the connection's own use; blocks for one round trip to the server. False (with the reason
+    // in *error) when the request could not be sent.
+    bool SendCancel(std::string* error) const;
+
+private:
+    struct PreparedStatement {
+        std::string name;
+        int param_count = 0;
+    };
+
+    PGconn* conn_ = nullptr;
+    PGcancel* cancel_ = nullptr;
+    std::string description_;
+    std::string component_;
+    std::unordered_map<std::string, PreparedStatement> prepared_;
+    uint64_t next_statement_ = 1;
+};
+
+}  // namespace jobber::postgres

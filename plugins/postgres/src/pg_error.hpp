@@ -1,0 +1,29 @@
+// PostgreSQL errors (SQLSTATE, connection failures) to jobber codes and operator messages.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <string>
+#include <string_view>
+
+#include "jobber/abi/common.h"
+
+namespace jobber::postgres {
+
+// The jobber code for a SQLSTATE: connection problems, shutdowns and resource shortages are
+// UNAVAILABLE (a retry may help), 57014 (query_canceled) is CANCELLED, errors in the query or its
+// data are INVALID_ARGUMENT, the rest INTERNAL.
+jobber_code CodeForSqlstate(std::string_view sqlstate);
+
+// Throws sdk::Error for a failed result (or a null one, which means the connection failed):
+// "<context>: <primary message> (SQLSTATE xxxxx)", with the SQLSTATE attached. A connection that
+// went bad makes it UNAVAILABLE whatever the SQLSTATE says.
+[[noreturn]] void ThrowResultError(PGconn* conn, const PGresult* result, const std::string& context);
+
+// Throws UNAVAILABLE with libpq's connection error text.
+[[noreturn]] void ThrowConnectionError(PGconn* conn, const std::string& context);
+
+// libpq's error message without its trailing newline.
+std::string ConnectionMessage(PGconn* conn);
+
+}  // namespace jobber::postgres

@@ -1,0 +1,71 @@
+#include "settings.hpp"
+
+#include "jobber/sdk/error.hpp"
+
+namespace jobber::postgres {
+
+namespace {
+
+ConnectionSettings ParseConnection(const sdk::Config& config, const std::string& instance_name) {
+    ConnectionSettings connection;
+    connection.dsn = config.RequireString("dsn");
+    connection.connect_timeout_ms = config.GetDurationMs("connect_timeout", 5000);
+    if (connection.connect_timeout_ms <= 0) {
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'connect_timeout' must be positive");
+    }
+    connection.component = instance_name;
+    return connection;
+}
+
+size_t ParseMaxConnections(const sdk::Config& config, int64_t fallback) {
+    const int64_t value = config.GetInt("max_connections", fallback);
+    if (value < 1 || value > 1000) {
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT,
+                         "config key 'max_connections' must be between 1 and 1000, got " + std::to_string(value));
+    }
+    return static_cast<size_t>(value);
+}
+
+}  // namespace
+
+const std::vector<jobber_config_field>& SourceConfigFields() {
+    static const std::vector<jobber_config_field> fields = {
+        {"dsn", JOBBER_FIELD_SECRET, 1, nullptr,
+         "libpq connection URI or key=value string (postgresql://user:password@host:5432/dbname)"},
+        {"max_connections", JOBBER_FIELD_INT, 0, "4", "connections opened at most; queries beyond wait for one"},
+        {"connect_timeout", JOBBER_FIELD_DURATION, 0, "5000", "how long opening a connection may take (whole seconds)"},
+    };
+    return fields;
+}
+
+const std::vector<jobber_config_field>& ResultsConfigFields() {
+    static const std::vector<jobber_config_field> fields = {
+        {"dsn", JOBBER_FIELD_SECRET, 1, nullptr,
+         "libpq connection URI or key=value string (postgresql://user:password@host:5432/dbname)"},
+        {"max_connections", JOBBER_FIELD_INT, 0, "8",
+         "connections opened at most; each job writing holds one, others wait"},
+        {"connect_timeout", JOBBER_FIELD_DURATION, 0, "5000", "how long opening a connection may take (whole seconds)"},
+        {"unlogged", JOBBER_FIELD_BOOL, 0, "false",
+         "create result tables UNLOGGED: faster to write, emptied after a server crash, not replicated"},
+        {"copy_format", JOBBER_FIELD_STRING, 0, "binary", "COPY format for writing rows: binary or text"},
+    };
+    return fields;
+}
+
+SourceSettings ParseSourceSettings(const sdk::Config& config, const std::string& instance_name) {
+    SourceSettings settings;
+    settings.connection = ParseConnection(config, instance_name);
+    settings.max_connections = ParseMaxConnections(config, 4);
+    return settings;
+}
+
+ResultsSettings ParseResultsSettings(const sdk::Config& config, const std::string& instance_name) {
+    ResultsSettings settings;
+    settings.connection = ParseConnection(config, instance_name);
+    settings.max_connections = ParseMaxConnections(config, 8);
+    settings.unlogged = config.GetBool("unlogged", false);
+    settings.copy_format = ParseCopyFormat(config.GetString("copy_format", "binary"));
+    return settings;
+}
+
+}  // namespace jobber::postgres
