@@ -16,19 +16,39 @@ configure_and_build() {  # dir, "targets" (empty = all), extra cmake args...
   cmake --build "$dir" -j "$jobs" ${targets:+--target $targets}
 }
 
-echo "== ASan+UBSan build: unit and plugin tests"
-configure_and_build "$out/asan" "" -DJOBBER_SANITIZE=address,undefined -DJOBBER_BUILD_SYSTEM_TESTS=OFF
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$out/asan" -L unit --output-on-failure -j "$jobs" --timeout 300
+# The sanitizer stages build only the unit-test binaries and run them directly (no servers yet:
+# their integration cases skip), which keeps the whole command well under half an hour.
+unit_targets="jobber_host_unit_tests jobber_memory_tests jobber_sqlite_tests jobber_sdk_tests jobber_abi_layout_tests jobber_plugin_loading_tests"
+
+run_binaries() {  # dir, binaries... ; env is inherited
+  local dir="$1"; shift
+  local failed=0 t
+  for t in "$@"; do
+    echo "-- $t"
+    "$dir/bin/$t" --gtest_brief=1 || failed=1
+  done
+  return $failed
+}
+
+echo "== ASan+UBSan build: unit, SDK, ABI, plugin-loading, memory and sqlite tests"
+configure_and_build "$out/asan" "$unit_targets" -DJOBBER_SANITIZE=address,undefined -DJOBBER_BUILD_SYSTEM_TESTS=OFF
+# The yaml-cpp hang test leaves a spinning parser thread behind by design; it runs in its own
+# process in the full suite, not inside these long single-process runs.
+# shellcheck disable=SC2086
+GTEST_FILTER='-ConfigLoaderExtrasTest.AYamlCppHangBecomesAClearError' \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_binaries "$out/asan" $unit_targets
 
 echo "== TSan build: scheduler and broker/state contract tests"
 configure_and_build "$out/tsan" "jobber_host_unit_tests jobber_memory_tests" -DJOBBER_SANITIZE=thread \
   -DJOBBER_BUILD_SYSTEM_TESTS=OFF
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
-  ctest --test-dir "$out/tsan" -R 'Scheduler|Contract|RunningJobs' --output-on-failure -j 1 --timeout 300
+  "$out/tsan/bin/jobber_host_unit_tests" --gtest_brief=1 --gtest_filter='Scheduler*:RunningJobs*:DbAdmission*'
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/.ci/tsan.supp" \
+  "$out/tsan/bin/jobber_memory_tests" --gtest_brief=1
 
 echo "== fuzzing: goyesql parser, config loader, JSON request decoding (FUZZ_SECONDS each)"
-FUZZ_BUILD_DIR="$out/fuzz" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" "$root/scripts/run-fuzz.sh"
+FUZZ_BUILD_DIR="$out/fuzz" FUZZ_SECONDS="${FUZZ_SECONDS:-20}" "$root/scripts/run-fuzz.sh"
 
 echo "== full suite (unit, plugin, ABI, integration against throw-away servers, end-to-end)"
 configure_and_build "$out/release" ""
