@@ -31,10 +31,10 @@
     JOBBER_C_CHECK(JOBBER_C_ALIGNOF(T) == (align));
 
 void jobber_c_abi_static_checks(void) {
-    JOBBER_ABI_1_0_LAYOUT(JOBBER_C_CHECK_FIELD, JOBBER_C_CHECK_STRUCT)
+    JOBBER_ABI_LAYOUT(JOBBER_C_CHECK_FIELD, JOBBER_C_CHECK_STRUCT)
 
     JOBBER_C_CHECK(JOBBER_ABI_MAJOR == 1);
-    JOBBER_C_CHECK(JOBBER_ABI_MINOR == 0);
+    JOBBER_C_CHECK(JOBBER_ABI_MINOR == 1);
     JOBBER_C_CHECK(sizeof(jobber_code) == 4);
     JOBBER_C_CHECK((jobber_code)-1 < 0);
     JOBBER_C_CHECK(JOBBER_EXPECT_STATE(JOBBER_JOB_FAILURE) == 32u);
@@ -44,7 +44,7 @@ void jobber_c_abi_static_checks(void) {
 #define JOBBER_C_ROW_STRUCT(T, size, align) {#T, NULL, sizeof(T), JOBBER_C_ALIGNOF(T)},
 
 const struct jobber_c_layout_row jobber_c_layout_rows[] = {
-    JOBBER_ABI_1_0_LAYOUT(JOBBER_C_ROW_FIELD, JOBBER_C_ROW_STRUCT)};
+    JOBBER_ABI_LAYOUT(JOBBER_C_ROW_FIELD, JOBBER_C_ROW_STRUCT)};
 const size_t jobber_c_layout_row_count = sizeof(jobber_c_layout_rows) / sizeof(jobber_c_layout_rows[0]);
 
 /* Uses the function-pointer typedefs and the callback types from C, as a C plugin would. */
@@ -67,10 +67,16 @@ static int32_t c_visit(void* context, const jobber_pending_message* message) {
     return message->struct_size == 0;
 }
 
+static int32_t c_visit_queued(void* context, const jobber_queued_job* job) {
+    (void)context;
+    return job->struct_size == 0;
+}
+
 int jobber_c_abi_entry_points_typecheck(void) {
     jobber_plugin_manifest_fn manifest = &c_manifest;
     jobber_plugin_init_fn init = &c_init;
     jobber_plugin_shutdown_fn shutdown = &c_shutdown;
     jobber_pending_visitor visit = &c_visit;
-    return manifest != NULL && init != NULL && shutdown != NULL && visit != NULL;
+    jobber_queued_job_visitor visit_queued = &c_visit_queued;
+    return manifest != NULL && init != NULL && shutdown != NULL && visit != NULL && visit_queued != NULL;
 }

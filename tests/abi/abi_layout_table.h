@@ -1,15 +1,17 @@
-/* The frozen layout of plugin ABI 1.0 on x86_64 / LP64 (System V), as literal numbers.
+/* The frozen layout of plugin ABI 1.1 on x86_64 / LP64 (System V), as literal numbers.
  *
  * Every field of every struct in the jobber/abi/ headers: X(type, field, offset, size). Structs end with
  * S(type, sizeof, alignof). The numbers are written by hand from the ABI rules, not generated:
  * a change to a struct in jobber/abi/ must fail here, and fixing the table is the deliberate act
  * that goes with an ABI note (fields may only be appended, and only with a minor version bump).
  *
+ * Rows marked 1.1 were appended in ABI 1.1; every 1.0 offset is unchanged.
+ *
  * Shared by the C check (abi_headers_c99.c) and the C++ test (abi_layout_test.cpp). */
 #ifndef JOBBER_TESTS_ABI_LAYOUT_TABLE_H
 #define JOBBER_TESTS_ABI_LAYOUT_TABLE_H
 
-#define JOBBER_ABI_1_0_LAYOUT(X, S)                        \
+#define JOBBER_ABI_LAYOUT(X, S)                        \
     X(jobber_error, message, 0, 8)                         \
     X(jobber_error, vendor_code, 8, 4)                     \
     X(jobber_error, sqlstate, 12, 6)                       \
@@ -107,7 +109,16 @@
     X(jobber_job_write, body, 16, 8)                       \
     X(jobber_job_write, body_size, 24, 8)                  \
     X(jobber_job_write, ttl_ms, 32, 8)                     \
-    S(jobber_job_write, 40, 8)                             \
+    X(jobber_job_write, queue, 40, 8) /* 1.1 */            \
+    S(jobber_job_write, 48, 8)                             \
+                                                           \
+    X(jobber_queued_job, struct_size, 0, 4) /* 1.1 */      \
+    X(jobber_queued_job, job_id, 8, 8)                     \
+    X(jobber_queued_job, state, 16, 4)                     \
+    X(jobber_queued_job, token, 24, 8)                     \
+    X(jobber_queued_job, body, 32, 8)                      \
+    X(jobber_queued_job, body_size, 40, 8)                 \
+    S(jobber_queued_job, 48, 8)                            \
                                                            \
     X(jobber_state_vtable, struct_size, 0, 4)              \
     X(jobber_state_vtable, open, 8, 8)                     \
@@ -121,7 +132,8 @@
     X(jobber_state_vtable, acquire_slot, 72, 8)            \
     X(jobber_state_vtable, release_slot, 80, 8)            \
     X(jobber_state_vtable, ping, 88, 8)                    \
-    S(jobber_state_vtable, 96, 8)                          \
+    X(jobber_state_vtable, list_queue, 96, 8) /* 1.1 */    \
+    S(jobber_state_vtable, 104, 8)                          \
                                                            \
     X(jobber_value, type, 0, 4)                            \
     X(jobber_value, bool_value, 4, 4)                      \
@@ -205,7 +217,7 @@
     S(struct ArrowArrayStream, 40, 8)
 
 /* Number of X rows and S rows above; a forgotten row shows up as a count mismatch. */
-#define JOBBER_ABI_1_0_FIELD_COUNT 146
-#define JOBBER_ABI_1_0_STRUCT_COUNT 24
+#define JOBBER_ABI_FIELD_COUNT 154
+#define JOBBER_ABI_STRUCT_COUNT 25
 
 #endif /* JOBBER_TESTS_ABI_LAYOUT_TABLE_H */

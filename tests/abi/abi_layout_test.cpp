@@ -1,4 +1,4 @@
-// Pins plugin ABI 1.0: struct layouts (compile time and run time, C and C++ compilers), the
+// Pins plugin ABI 1.1 (1.0 plus appended fields): struct layouts (compile time and run time, C and C++ compilers), the
 // constants, the exported symbol names and the function-pointer signatures. A failure here means
 // an ABI change: read the rules at the top of jobber/abi/common.h before touching the numbers.
 #include <gtest/gtest.h>
@@ -37,7 +37,7 @@ namespace {
     static_assert(sizeof(T) == (size), "sizeof(" #T ") changed");    \
     static_assert(alignof(T) == (align), "alignof(" #T ") changed"); \
     static_assert(std::is_standard_layout_v<T> && std::is_trivially_copyable_v<T>, #T " is not a C struct");
-JOBBER_ABI_1_0_LAYOUT(JOBBER_STATIC_FIELD, JOBBER_STATIC_STRUCT)
+JOBBER_ABI_LAYOUT(JOBBER_STATIC_FIELD, JOBBER_STATIC_STRUCT)
 
 // ---- run time ----
 
@@ -53,7 +53,7 @@ struct Row {
 std::vector<Row> Table() {
 #define JOBBER_RUNTIME_FIELD(T, f, off, size) Row{#T, #f, off, size, offsetof(T, f), JOBBER_FIELD_SIZE(T, f)},
 #define JOBBER_RUNTIME_STRUCT(T, size, align) Row{#T, "", size, align, sizeof(T), alignof(T)},
-    return {JOBBER_ABI_1_0_LAYOUT(JOBBER_RUNTIME_FIELD, JOBBER_RUNTIME_STRUCT)};
+    return {JOBBER_ABI_LAYOUT(JOBBER_RUNTIME_FIELD, JOBBER_RUNTIME_STRUCT)};
 #undef JOBBER_RUNTIME_FIELD
 #undef JOBBER_RUNTIME_STRUCT
 }
@@ -74,7 +74,7 @@ TEST(AbiLayoutTest, EveryStructSizeAndAlignmentMatchesTheFrozenTable) {
     }
 }
 
-// The table itself: 24 structs, 146 fields, and each struct's rows tile it with nothing but
+// The table itself: 25 structs, 154 fields, and each struct's rows tile it with nothing but
 // alignment padding in between, so a row cannot silently go missing.
 TEST(AbiLayoutTest, TheTableCoversEveryFieldOfEveryStruct) {
     const std::vector<Row> table = Table();
@@ -94,8 +94,8 @@ TEST(AbiLayoutTest, TheTableCoversEveryFieldOfEveryStruct) {
         EXPECT_LT(row.expected_offset - end, 8u) << row.type << "::" << row.field << " follows a gap";
         end = row.expected_offset + row.expected_size;
     }
-    EXPECT_EQ(fields, size_t{JOBBER_ABI_1_0_FIELD_COUNT});
-    EXPECT_EQ(structs, size_t{JOBBER_ABI_1_0_STRUCT_COUNT});
+    EXPECT_EQ(fields, size_t{JOBBER_ABI_FIELD_COUNT});
+    EXPECT_EQ(structs, size_t{JOBBER_ABI_STRUCT_COUNT});
 }
 
 TEST(AbiLayoutTest, TheCCompilerAgreesRowByRow) {
@@ -122,9 +122,9 @@ static_assert(sizeof(double) == 8);
 
 // ---- constants ----
 
-TEST(AbiConstantsTest, VersionIs1Point0) {
+TEST(AbiConstantsTest, VersionIs1Point1) {
     EXPECT_EQ(JOBBER_ABI_MAJOR, 1);
-    EXPECT_EQ(JOBBER_ABI_MINOR, 0);
+    EXPECT_EQ(JOBBER_ABI_MINOR, 1);
 }
 
 TEST(AbiConstantsTest, StatusCodesAreTheCanonicalNumbers) {

@@ -120,7 +120,7 @@ TEST(PluginLibraryTest, AcceptedPluginExposesItsManifestAndEveryDeclaredRole) {
     EXPECT_EQ(m.path, FixturePath("throwing"));
     EXPECT_EQ(m.version, "1.0.0");
     EXPECT_EQ(m.abi_major, 1u);
-    EXPECT_EQ(m.abi_minor, 0u);
+    EXPECT_EQ(m.abi_minor, uint32_t{JOBBER_ABI_MINOR}) << "an SDK plugin declares the SDK's minor";
     EXPECT_EQ(m.RoleNames(), "broker,state,source,results");
     EXPECT_TRUE(Contains(m.build_info, "compiler")) << m.build_info;
     for (uint32_t role : {JOBBER_ROLE_BROKER, JOBBER_ROLE_STATE, JOBBER_ROLE_SOURCE, JOBBER_ROLE_RESULTS}) {

@@ -70,6 +70,12 @@ bool MemoryState::CasJob(std::string_view job_id,
         return false;
     }
     jobs_.Put(job_id, sdk::JobRecord{record.state, std::string(record.token), std::string(record.body)}, ttl, now);
+    const bool waiting = record.state == JOBBER_JOB_PENDING || record.state == JOBBER_JOB_RETRY;
+    if (waiting && !record.queue.empty()) {
+        queue_index_.List(std::string(job_id), record.queue);
+    } else {
+        queue_index_.Unlist(std::string(job_id));
+    }
     return true;
 }
 
@@ -86,6 +92,7 @@ void MemoryState::DeleteJob(std::string_view job_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     PurgeLocked(Clock::now());
     jobs_.Erase(job_id);
+    queue_index_.Unlist(std::string(job_id));
 }
 
 void MemoryState::PutGroup(std::string_view group_id, std::string_view body, int64_t ttl_ms) {
@@ -147,6 +154,22 @@ void MemoryState::ReleaseSlot(std::string_view key, std::string_view holder) {
     if (--count->second == 0) slot_counts_.erase(count);
 }
 
+void MemoryState::ListQueue(std::string_view queue,
+                            uint32_t limit,
+                            const std::function<bool(const sdk::QueuedJob&)>& visit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const Clock::time_point now = Clock::now();
+    PurgeLocked(now);
+    uint32_t visited = 0;
+    queue_index_.ForEach(queue, [&](const std::string& job_id) {
+        if (visited >= limit) return false;
+        const sdk::JobRecord* found = jobs_.Find(job_id, now);
+        if (found == nullptr) return true;  // purged above; cannot happen, but never hand out a stale listing
+        ++visited;
+        return visit(sdk::QueuedJob{job_id, found->state, found->token, found->body});
+    });
+}
+
 MemoryState::Footprint MemoryState::Measure() {
     std::lock_guard<std::mutex> lock(mutex_);
     Footprint footprint;
@@ -154,12 +177,13 @@ MemoryState::Footprint MemoryState::Measure() {
     footprint.groups = groups_.size();
     footprint.slot_keys = slot_counts_.size();
     footprint.slot_holders = slot_holders_.size();
+    footprint.queue_listings = queue_index_.size();
     footprint.expiring = jobs_.expiring_count() + groups_.expiring_count() + slot_holders_.expiring_count();
     return footprint;
 }
 
 void MemoryState::PurgeLocked(Clock::time_point now) {
-    jobs_.PurgeDue(now);
+    jobs_.PurgeDue(now, [&](const std::string& job_id) { queue_index_.Unlist(job_id); });
     groups_.PurgeDue(now);
     slot_holders_.PurgeDue(now, [&](const std::string& holder_key) {
         auto count = slot_counts_.find(std::string(SlotKeyOf(holder_key)));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "expiring_map.hpp"
 #include "jobber/sdk/roles.hpp"
+#include "queue_index.hpp"
 
 namespace jobber::memory {
 
@@ -40,6 +42,9 @@ public:
     void DeleteGroup(std::string_view group_id) override;
     bool AcquireSlot(std::string_view key, uint32_t limit, std::string_view holder, int64_t lease_ms) override;
     void ReleaseSlot(std::string_view key, std::string_view holder) override;
+    void ListQueue(std::string_view queue,
+                   uint32_t limit,
+                   const std::function<bool(const sdk::QueuedJob&)>& visit) override;
 
     // What is held in memory, expired-but-not-yet-purged entries included; for tests and diagnostics.
     struct Footprint {
@@ -47,6 +52,7 @@ public:
         size_t groups = 0;
         size_t slot_keys = 0;
         size_t slot_holders = 0;
+        size_t queue_listings = 0;
         // Entries in the expiry indexes; never more than the entries above.
         size_t expiring = 0;
     };
@@ -59,6 +65,8 @@ private:
 
     std::mutex mutex_;
     ExpiringMap<sdk::JobRecord> jobs_;
+    // PENDING and RETRY jobs by queue; updated with every job write, delete and expiry.
+    QueueIndex queue_index_;
     ExpiringMap<std::string> groups_;
     // Keyed by SlotHolderKey(key, holder); the value is unused.
     ExpiringMap<char> slot_holders_;

@@ -30,7 +30,7 @@ RedisState::RedisState(RedisSettings settings, const std::string& instance_name)
     : client_(std::move(settings), instance_name) {
     client_.Probe();
     sdk::Log(sdk::LogLevel::kInfo, instance_name,
-             "redis state store opened: address=" + client_.settings().address.Describe() +
+             "redis state store opened: address=" + client_.Describe() +
                  " db=" + std::to_string(client_.settings().db) + " key_prefix=" + client_.settings().key_prefix);
 }
 
@@ -56,13 +56,12 @@ bool RedisState::CasJob(std::string_view job_id,
                                                       std::to_string(record.state));
     }
     CheckTtl(record.ttl_ms, "a job record's ttl_ms");
-    const std::string key = JobKey(job_id);
     const std::string mask = std::to_string(expect_mask);
     const std::string state = std::to_string(record.state);
     const std::string ttl = std::to_string(record.ttl_ms);
-    Reply reply = client_.Eval(scripts::kCasJob, {key},
+    Reply reply = client_.Eval(scripts::kCasJob, {},
                                {mask, expect_token ? "1" : "0", expect_token.value_or(std::string_view()), state,
-                                record.token, record.body, ttl});
+                                record.token, record.body, ttl, client_.settings().key_prefix, job_id, record.queue});
     if (IntegerOf(ElementOf(reply.get(), 0)) == 1) return true;
     if (current != nullptr) {
         *current = sdk::JobRecord{};
@@ -88,7 +87,19 @@ std::optional<sdk::JobRecord> RedisState::GetJob(std::string_view job_id) {
 }
 
 void RedisState::DeleteJob(std::string_view job_id) {
-    client_.Command({"DEL", JobKey(job_id)});
+    client_.Eval(scripts::kDeleteJob, {}, {client_.settings().key_prefix, job_id});
+}
+
+void RedisState::ListQueue(std::string_view queue,
+                           uint32_t limit,
+                           const std::function<bool(const sdk::QueuedJob&)>& visit) {
+    if (limit == 0) return;
+    Reply reply = client_.Eval(scripts::kListQueue, {}, {client_.settings().key_prefix, queue, std::to_string(limit)});
+    for (size_t i = 0; i + 3 < reply->elements; i += 4) {
+        const sdk::QueuedJob job{TextOf(reply->element[i]), static_cast<int32_t>(IntegerOf(reply->element[i + 1])),
+                                 TextOf(reply->element[i + 2]), TextOf(reply->element[i + 3])};
+        if (!visit(job)) return;
+    }
 }
 
 void RedisState::PutGroup(std::string_view group_id, std::string_view body, int64_t ttl_ms) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ public:
     bool AcquireSlot(std::string_view key, uint32_t limit, std::string_view holder, int64_t lease_ms) override;
     void ReleaseSlot(std::string_view key, std::string_view holder) override;
     void Ping() override;
+    void ListQueue(std::string_view queue,
+                   uint32_t limit,
+                   const std::function<bool(const sdk::QueuedJob&)>& visit) override;
 
     RedisClient& client() { return client_; }
     std::string JobKey(std::string_view job_id) const;

@@ -103,6 +103,8 @@ TEST_F(RedisBehaviourTest, EveryOperationIsOneRoundTrip) {
     broker.ListPending("warm", [](const sdk::PendingMessage&) { return true; });
     state.CasJob("warm", kClaimMask, std::nullopt, sdk::JobWrite{JOBBER_JOB_PENDING, "t", "{}", 60000}, nullptr);
     state.AcquireSlot("warm", 1, "h", 1000);
+    state.DeleteJob("warm");
+    state.ListQueue("warm", 1, [](const sdk::QueuedJob&) { return true; });
 
     RedisClient& b = broker.client();
     EXPECT_EQ(RoundTrips(b, [&] { broker.Push("q", "one", 0); }), 1u);
@@ -133,6 +135,7 @@ TEST_F(RedisBehaviourTest, EveryOperationIsOneRoundTrip) {
     EXPECT_EQ(RoundTrips(s, [&] { state.AcquireSlot("g", 2, "h", 1000); }), 1u);
     EXPECT_EQ(RoundTrips(s, [&] { state.ReleaseSlot("g", "h"); }), 1u);
     EXPECT_EQ(RoundTrips(s, [&] { state.PutGroup("g", "{}", 1000); }), 1u);
+    EXPECT_EQ(RoundTrips(s, [&] { state.ListQueue("q", 100, [](const sdk::QueuedJob&) { return true; }); }), 1u);
     EXPECT_EQ(RoundTrips(s, [&] { state.DeleteJob("j"); }), 1u);
 }
 

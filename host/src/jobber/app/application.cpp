@@ -67,7 +67,12 @@ void RegisterSampledMetrics(const std::vector<std::string>& queues,
         for (const auto& queue : queues) {
             try {
                 auto pending = backends.broker->ListPending(queue, 10000);
-                if (pending) depth.Set({queue}, static_cast<double>(pending->size()));
+                if (pending) {
+                    depth.Set({queue}, static_cast<double>(pending->size()));
+                } else if (auto listed = backends.state->ListQueue(queue, 10000)) {
+                    // A broker that cannot browse (AMQP): count the state store's queue index.
+                    depth.Set({queue}, static_cast<double>(listed->size()));
+                }
             } catch (const std::exception& e) {
                 Poco::Logger::get("jobber.metrics")
                     .debug("queue depth unavailable queue=" + queue + " error=\"" + e.what() + "\"");

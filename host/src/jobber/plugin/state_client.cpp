@@ -1,5 +1,9 @@
 #include "jobber/plugin/state_client.hpp"
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
 namespace jobber::plugin {
 
 using jobber::sdk::ErrorSlot;
@@ -32,8 +36,15 @@ CasResult StateClient::CasJob(const std::string& job_id,
                               int32_t new_state,
                               const std::string& token,
                               const std::string& body,
-                              int64_t ttl_ms) {
-    jobber_job_write write{sizeof(jobber_job_write), new_state, token.c_str(), body.data(), body.size(), ttl_ms};
+                              int64_t ttl_ms,
+                              const std::string& queue) {
+    jobber_job_write write{sizeof(jobber_job_write),
+                           new_state,
+                           token.c_str(),
+                           body.data(),
+                           body.size(),
+                           ttl_ms,
+                           queue.empty() ? nullptr : queue.c_str()};
     jobber_job_record current{};
     current.struct_size = sizeof(current);
     ErrorSlot error;
@@ -104,6 +115,28 @@ void StateClient::ReleaseSlot(const std::string& key, const std::string& holder)
 void StateClient::Ping() {
     ErrorSlot error;
     context_.Check("ping", vtable_->ping(handle_, error.get()), error);
+}
+
+std::optional<std::vector<QueuedRecord>> StateClient::ListQueue(const std::string& queue, size_t limit) {
+    // A 1.0 store's vtable ends before list_queue.
+    if (vtable_->struct_size < offsetof(jobber_state_vtable, list_queue) + sizeof(vtable_->list_queue) ||
+        vtable_->list_queue == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<QueuedRecord> jobs;
+    auto visit = [](void* ctx, const jobber_queued_job* job) -> int32_t {
+        auto* out = static_cast<std::vector<QueuedRecord>*>(ctx);
+        out->push_back(QueuedRecord{job->job_id != nullptr ? job->job_id : "", job->state,
+                                    job->token != nullptr ? job->token : "",
+                                    std::string(job->body != nullptr ? job->body : "", job->body_size)});
+        return 0;
+    };
+    const auto capped = static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX));
+    ErrorSlot error;
+    const jobber_code code = vtable_->list_queue(handle_, queue.c_str(), capped, visit, &jobs, error.get());
+    if (code == JOBBER_UNIMPLEMENTED) return std::nullopt;
+    context_.Check("list queue", code, error);
+    return jobs;
 }
 
 }  // namespace jobber::plugin

@@ -289,7 +289,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         record.attempts -= 1;
         if (state
                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_PENDING, token, jobs::EncodeRecord(record),
-                        record.ttl_ms)
+                        record.ttl_ms, record.queue)
                 .ok) {
             broker.Requeue(delivery.receipt, 0);
         } else {
@@ -360,7 +360,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         record.eta_ms = NowMs() + delay.count();
         if (state
                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_RETRY, token, jobs::EncodeRecord(record),
-                        record.ttl_ms + delay.count())
+                        record.ttl_ms + delay.count(), record.queue)
                 .ok) {
             if (!broker.Requeue(delivery.receipt, record.eta_ms)) {
                 // Lease lost while we ran: queue a fresh message for the same submission.

@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <set>
@@ -126,7 +127,7 @@ JobService::PreparedJob JobService::Prepare(const std::string& task_name,
 void JobService::Claim(const PreparedJob& job) {
     const auto result = Guarded("state store", [&] {
         return backends_.state->CasJob(job.record.job_id, kClaimable, nullptr, JOBBER_JOB_PENDING, job.token,
-                                       jobs::EncodeRecord(job.record), job.state_ttl_ms);
+                                       jobs::EncodeRecord(job.record), job.state_ttl_ms, job.record.queue);
     });
     if (!result.ok) {
         throw Conflict("job '" + job.record.job_id + "' is already " + jobs::StateName(StateOf(result.current.state)) +
@@ -320,7 +321,7 @@ GroupStatus JobService::CancelGroup(const std::string& group_id, bool purge) {
 std::vector<QueuedJob> JobService::ListQueue(const std::string& queue) {
     if (!jobs::IsValidQueueName(queue)) throw BadRequest("queue name must be 1-128 characters of A-Z a-z 0-9 _ . : -");
     auto pending = Guarded("broker", [&] { return backends_.broker->ListPending(queue, settings_.queue_list_limit); });
-    if (!pending) throw ApiError(501, backends_.broker->label() + " cannot list queued jobs");
+    if (!pending) return ListQueueFromState(queue);
     std::vector<QueuedJob> out;
     for (const auto& message : *pending) {
         jobs::JobMessage m;
@@ -338,6 +339,35 @@ std::vector<QueuedJob> JobService::ListQueue(const std::string& queue) {
         q.eta_ms = message.eta_unix_ms;
         out.push_back(std::move(q));
     }
+    return out;
+}
+
+// Brokers that cannot browse (AMQP): the state store's queue index knows what waits where. The
+// order is the broker's delivery order as far as the records tell it: ready jobs by submission,
+// then delayed ones by ETA.
+std::vector<QueuedJob> JobService::ListQueueFromState(const std::string& queue) {
+    auto listed = Guarded("state store", [&] { return backends_.state->ListQueue(queue, settings_.queue_list_limit); });
+    if (!listed) {
+        throw ApiError(501, backends_.broker->label() + " cannot list queued jobs and " + backends_.state->label() +
+                                " keeps no queue index");
+    }
+    const int64_t now = NowMs();
+    std::vector<QueuedJob> out;
+    for (const auto& job : *listed) {
+        QueuedJob q;
+        try {
+            q.record = jobs::DecodeRecord(job.body);
+        } catch (const std::exception&) {
+            continue;  // a record another version wrote; GET /jobs/{id} reports it
+        }
+        q.record.state = StateOf(job.state);
+        q.eta_ms = q.record.eta_ms > now ? q.record.eta_ms : 0;
+        out.push_back(std::move(q));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const QueuedJob& a, const QueuedJob& b) {
+        if ((a.eta_ms == 0) != (b.eta_ms == 0)) return a.eta_ms == 0;
+        return a.eta_ms < b.eta_ms;
+    });
     return out;
 }
 

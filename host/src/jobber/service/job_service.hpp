@@ -61,6 +61,7 @@ private:
                         uint32_t group_concurrency);
     void Claim(const PreparedJob& job);
     void Enqueue(PreparedJob& job);
+    std::vector<QueuedJob> ListQueueFromState(const std::string& queue);
 
     Backends& backends_;
     CatalogGetter catalog_;

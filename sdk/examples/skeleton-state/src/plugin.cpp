@@ -53,6 +53,13 @@ public:
     void ReleaseSlot(std::string_view /*key*/, std::string_view /*holder*/) override {
         throw Error(JOBBER_UNIMPLEMENTED, "TODO: release_slot");
     }
+    // Optional (ABI 1.1): list PENDING/RETRY jobs written with JobWrite::queue, for brokers that
+    // cannot browse. Leaving it out keeps the SDK's default, UNIMPLEMENTED.
+    void ListQueue(std::string_view /*queue*/,
+                   uint32_t /*limit*/,
+                   const std::function<bool(const jobber::sdk::QueuedJob&)>& /*visit*/) override {
+        throw Error(JOBBER_UNIMPLEMENTED, "TODO: list_queue (optional)");
+    }
 
 private:
     std::string url_;

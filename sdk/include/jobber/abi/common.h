@@ -9,7 +9,8 @@
  *    another major. JOBBER_ABI_MINOR grows when fields are appended; the host accepts any plugin whose
  *    minor is <= its own.
  *
- * ABI 1.0: the four roles (broker, state store, source, results backend). */
+ * ABI 1.0: the four roles (broker, state store, source, results backend).
+ * ABI 1.1: the state store's queue index (jobber_job_write.queue, jobber_state_vtable.list_queue). */
 #ifndef JOBBER_ABI_COMMON_H
 #define JOBBER_ABI_COMMON_H
 
@@ -21,7 +22,7 @@ extern "C" {
 #endif
 
 #define JOBBER_ABI_MAJOR 1
-#define JOBBER_ABI_MINOR 0
+#define JOBBER_ABI_MINOR 1
 
 #define JOBBER_EXPORT __attribute__((visibility("default")))
 

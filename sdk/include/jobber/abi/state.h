@@ -49,7 +49,25 @@ typedef struct jobber_job_write {
     const char* body;
     size_t body_size;
     int64_t ttl_ms; /* record disappears this long after the write; 0 = never */
+    /* ABI 1.1 (a 1.0 store ignores it): the queue the job waits in. While the record's state is
+     * PENDING or RETRY the store lists the job under this queue (list_queue), until a later write
+     * moves it to another state, or the record is deleted or expires. NULL: not listed. Lets the
+     * host answer "what is queued" for brokers that cannot browse (AMQP). */
+    const char* queue;
 } jobber_job_write;
+
+/* ABI 1.1: one job seen by list_queue. Borrowed for the visitor call. */
+typedef struct jobber_queued_job {
+    uint32_t struct_size;
+    const char* job_id;
+    int32_t state; /* JOBBER_JOB_PENDING or JOBBER_JOB_RETRY */
+    const char* token;
+    const char* body;
+    size_t body_size;
+} jobber_queued_job;
+
+/* Return 0 to continue, non-zero to stop listing. */
+typedef int32_t (*jobber_queued_job_visitor)(void* context, const jobber_queued_job* job);
 
 typedef struct jobber_state_vtable {
     uint32_t struct_size;
@@ -92,6 +110,17 @@ typedef struct jobber_state_vtable {
     /* OK when the holder held no slot. */
     jobber_code (*release_slot)(jobber_state* state, const char* key, const char* holder, jobber_error* error);
     jobber_code (*ping)(jobber_state* state, jobber_error* error);
+    /* ABI 1.1 (absent in 1.0 stores: check struct_size): visit at most `limit` jobs listed under
+     * `queue` (see jobber_job_write.queue) whose record is still PENDING or RETRY, oldest listing
+     * first (a job keeps its place while rewritten within the same queue; one that left the list
+     * and came back is at the end). UNIMPLEMENTED when the store keeps no such index. The visitor
+     * must not call back into the store. */
+    jobber_code (*list_queue)(jobber_state* state,
+                              const char* queue,
+                              uint32_t limit,
+                              jobber_queued_job_visitor visitor,
+                              void* context,
+                              jobber_error* error);
 } jobber_state_vtable;
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -237,8 +238,15 @@ const jobber_state_vtable* StateVtable() {
                        jobber_job_record* current, jobber_error* err) {
             bool ok = false;
             jobber_code code = Guard(err, [&] {
-                JobWrite write{w->state, w->token != nullptr ? w->token : "", std::string_view(w->body, w->body_size),
-                               w->ttl_ms};
+                JobWrite write{w->state,
+                               w->token != nullptr ? w->token : "",
+                               std::string_view(w->body, w->body_size),
+                               w->ttl_ms,
+                               {}};
+                // A 1.0 host's struct ends before `queue`: read it only when the writer had it.
+                if (w->struct_size >= offsetof(jobber_job_write, queue) + sizeof(w->queue) && w->queue != nullptr) {
+                    write.queue = w->queue;
+                }
                 JobRecord found;
                 std::optional<std::string_view> expect;
                 if (token != nullptr) expect = token;
@@ -290,6 +298,24 @@ const jobber_state_vtable* StateVtable() {
             return Guard(err, [&] { AsState(s)->ReleaseSlot(key, holder); });
         };
         t.ping = [](jobber_state* s, jobber_error* err) { return Guard(err, [&] { AsState(s)->Ping(); }); };
+        t.list_queue = [](jobber_state* s, const char* queue, uint32_t limit, jobber_queued_job_visitor visitor,
+                          void* context, jobber_error* err) {
+            return Guard(err, [&] {
+                AsState(s)->ListQueue(queue, limit, [&](const QueuedJob& job) {
+                    // Views into the plugin's strings: NUL-terminate the ones C reads as strings.
+                    const std::string job_id(job.job_id);
+                    const std::string token(job.token);
+                    jobber_queued_job view{};
+                    view.struct_size = sizeof(view);
+                    view.job_id = job_id.c_str();
+                    view.state = job.state;
+                    view.token = token.c_str();
+                    view.body = job.body.data();
+                    view.body_size = job.body.size();
+                    return visitor(context, &view) == 0;
+                });
+            });
+        };
         return t;
     }();
     return &table;

@@ -71,6 +71,17 @@ struct JobWrite {
     std::string_view token;
     std::string_view body;
     int64_t ttl_ms = 0;
+    // ABI 1.1: the queue a PENDING or RETRY record is listed under (empty: not listed). See
+    // jobber_job_write::queue.
+    std::string_view queue;
+};
+
+// One job seen by StateStore::ListQueue; borrowed for the visit.
+struct QueuedJob {
+    std::string_view job_id;
+    int32_t state = 0;
+    std::string_view token;
+    std::string_view body;
 };
 
 class StateStore {
@@ -91,6 +102,12 @@ public:
     virtual bool AcquireSlot(std::string_view key, uint32_t limit, std::string_view holder, int64_t lease_ms) = 0;
     virtual void ReleaseSlot(std::string_view key, std::string_view holder) = 0;
     virtual void Ping() {}
+    // ABI 1.1, see jobber_state_vtable::list_queue. Return false from `visit` to stop.
+    virtual void ListQueue(std::string_view /*queue*/,
+                           uint32_t /*limit*/,
+                           const std::function<bool(const QueuedJob&)>& /*visit*/) {
+        throw Error(JOBBER_UNIMPLEMENTED, "this state store keeps no queue index");
+    }
 };
 
 // ---- source ----

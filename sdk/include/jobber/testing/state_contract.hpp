@@ -85,6 +85,15 @@ struct JobWriteSpec {
     std::string token;
     std::string body;
     int64_t ttl_ms = 0;
+    std::string queue;  // ABI 1.1 queue index; empty passes NULL
+};
+
+// One job as list_queue showed it.
+struct QueuedCopy {
+    std::string job_id;
+    int32_t state = 0;
+    std::string token;
+    std::string body;
 };
 
 class StateContractTest : public ::testing::TestWithParam<StateContractParams> {
@@ -145,6 +154,7 @@ protected:
         record.body = write.body.data();
         record.body_size = write.body.size();
         record.ttl_ms = write.ttl_ms;
+        record.queue = write.queue.empty() ? nullptr : write.queue.c_str();
         jobber_job_record found{};
         found.struct_size = sizeof(found);
         detail::CallError error;
@@ -215,6 +225,39 @@ protected:
     CallResult Release(const std::string& key, const std::string& holder) {
         detail::CallError error;
         return error.Result(vt().release_slot(state_, key.c_str(), holder.c_str(), error.get()));
+    }
+
+    // Whether this store has the ABI 1.1 queue index at all (skips the index tests otherwise).
+    bool HasQueueIndex() {
+        if (vt().struct_size < offsetof(jobber_state_vtable, list_queue) + sizeof(void*)) return false;
+        if (vt().list_queue == nullptr) return false;
+        std::vector<QueuedCopy> ignored;
+        return ListQueue(NewName("probe"), 1, &ignored).code != JOBBER_UNIMPLEMENTED;
+    }
+
+    CallResult ListQueue(const std::string& queue, uint32_t limit, std::vector<QueuedCopy>* out) {
+        out->clear();
+        auto visit = [](void* context, const jobber_queued_job* job) -> int32_t {
+            auto* jobs = static_cast<std::vector<QueuedCopy>*>(context);
+            QueuedCopy copy;
+            if (job->job_id != nullptr) copy.job_id = job->job_id;
+            copy.state = job->state;
+            if (job->token != nullptr) copy.token = job->token;
+            if (job->body != nullptr) copy.body.assign(job->body, job->body_size);
+            jobs->push_back(std::move(copy));
+            return 0;
+        };
+        detail::CallError error;
+        return error.Result(vt().list_queue(state_, queue.c_str(), limit, visit, out, error.get()));
+    }
+
+    std::vector<std::string> ListedIds(const std::string& queue, uint32_t limit = 100) {
+        std::vector<QueuedCopy> jobs;
+        const CallResult result = ListQueue(queue, limit, &jobs);
+        EXPECT_EQ(result.code, JOBBER_OK) << "list_queue " << queue << ": " << result;
+        std::vector<std::string> ids;
+        for (const auto& job : jobs) ids.push_back(job.job_id);
+        return ids;
     }
 
     jobber_state* state_ = nullptr;
@@ -479,6 +522,108 @@ TEST_P(StateContractTest, ConcurrentAcquiresNeverExceedTheLimit) {
     EXPECT_LE(max_in_use.load(), static_cast<int>(kLimit));
     EXPECT_GT(acquisitions.load(), 0);
     EXPECT_EQ(release_errors.load(), 0);
+}
+
+// ---- ABI 1.1: the queue index behind GET /jobs/queue/{queue} for brokers that cannot browse ----
+
+TEST_P(StateContractTest, QueueIndexListsWaitingJobsOldestFirst) {
+    if (!HasQueueIndex()) GTEST_SKIP() << "this state store keeps no queue index (ABI 1.0 or UNIMPLEMENTED)";
+    const std::string queue = NewName("q");
+    const std::string a = NewName("a"), b = NewName("b"), c = NewName("c");
+    for (const auto& [job, token] : {std::pair{a, "ta"}, std::pair{b, "tb"}, std::pair{c, "tc"}}) {
+        JOBBER_ASSERT_OK(Cas(job, kClaimMask, std::nullopt,
+                             JobWriteSpec{JOBBER_JOB_PENDING, token, "body-" + std::string(token), kLongTtlMs, queue}));
+    }
+    std::vector<QueuedCopy> listed;
+    JOBBER_ASSERT_OK(ListQueue(queue, 100, &listed));
+    ASSERT_EQ(listed.size(), 3u);
+    EXPECT_EQ(listed[0].job_id, a);
+    EXPECT_EQ(listed[0].state, JOBBER_JOB_PENDING);
+    EXPECT_EQ(listed[0].token, "ta");
+    EXPECT_EQ(listed[0].body, "body-ta");
+    EXPECT_EQ(listed[2].job_id, c);
+
+    // Rewriting a waiting job in place keeps its place; starting it takes it off the list.
+    JOBBER_ASSERT_OK(Cas(a, JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), "ta",
+                         JobWriteSpec{JOBBER_JOB_PENDING, "ta", "body-ta2", kLongTtlMs, queue}));
+    JOBBER_ASSERT_OK(Cas(b, JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), "tb",
+                         JobWriteSpec{JOBBER_JOB_STARTED, "tb", "running", kLongTtlMs, queue}));
+    EXPECT_EQ(ListedIds(queue), (std::vector<std::string>{a, c}));
+
+    // A retry waits again, behind what was already waiting.
+    JOBBER_ASSERT_OK(Cas(b, JOBBER_EXPECT_STATE(JOBBER_JOB_STARTED), "tb",
+                         JobWriteSpec{JOBBER_JOB_RETRY, "tb", "retrying", kLongTtlMs, queue}));
+    JOBBER_ASSERT_OK(ListQueue(queue, 100, &listed));
+    ASSERT_EQ(listed.size(), 3u);
+    EXPECT_EQ(listed[2].job_id, b);
+    EXPECT_EQ(listed[2].state, JOBBER_JOB_RETRY);
+    EXPECT_EQ(listed[2].body, "retrying");
+
+    // Finished jobs are not listed, even when the write names the queue.
+    JOBBER_ASSERT_OK(Cas(c, JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), "tc",
+                         JobWriteSpec{JOBBER_JOB_FAILURE, "tc", "cancelled", kLongTtlMs, queue}));
+    EXPECT_EQ(ListedIds(queue), (std::vector<std::string>{a, b}));
+    for (const auto& job : {a, b, c}) JOBBER_EXPECT_OK(Delete(job));
+}
+
+TEST_P(StateContractTest, QueueIndexSeparatesQueuesAndHonoursLimits) {
+    if (!HasQueueIndex()) GTEST_SKIP() << "this state store keeps no queue index (ABI 1.0 or UNIMPLEMENTED)";
+    const std::string reports = NewName("reports"), exports = NewName("exports");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        ids.push_back(NewName("job" + std::to_string(i)));
+        JOBBER_ASSERT_OK(Cas(ids.back(), kClaimMask, std::nullopt,
+                             JobWriteSpec{JOBBER_JOB_PENDING, "t", "{}", kLongTtlMs, i % 2 == 0 ? reports : exports}));
+    }
+    const std::string unlisted = NewName("unlisted");
+    JOBBER_ASSERT_OK(Cas(unlisted, kClaimMask, std::nullopt, JobWriteSpec{JOBBER_JOB_PENDING, "t", "{}", kLongTtlMs}));
+
+    EXPECT_EQ(ListedIds(reports), (std::vector<std::string>{ids[0], ids[2], ids[4]}));
+    EXPECT_EQ(ListedIds(exports), (std::vector<std::string>{ids[1], ids[3]}));
+    EXPECT_EQ(ListedIds(reports, 2), (std::vector<std::string>{ids[0], ids[2]}));
+    EXPECT_TRUE(ListedIds(NewName("empty")).empty());
+
+    // A visitor that stops after the first job sees exactly one.
+    int visited = 0;
+    auto stop_at_first = [](void* context, const jobber_queued_job*) -> int32_t {
+        ++*static_cast<int*>(context);
+        return 1;
+    };
+    detail::CallError error;
+    const jobber_code code = vt().list_queue(state_, reports.c_str(), 100, stop_at_first, &visited, error.get());
+    EXPECT_EQ(code, JOBBER_OK) << error.Result(code);
+    EXPECT_EQ(visited, 1);
+
+    for (const auto& job : ids) JOBBER_EXPECT_OK(Delete(job));
+    JOBBER_EXPECT_OK(Delete(unlisted));
+}
+
+TEST_P(StateContractTest, QueueIndexForgetsDeletedAndExpiredJobs) {
+    if (!HasQueueIndex()) GTEST_SKIP() << "this state store keeps no queue index (ABI 1.0 or UNIMPLEMENTED)";
+    const std::string queue = NewName("q");
+    const std::string deleted = NewName("deleted"), expiring = NewName("expiring"), kept = NewName("kept");
+    JOBBER_ASSERT_OK(
+        Cas(deleted, kClaimMask, std::nullopt, JobWriteSpec{JOBBER_JOB_PENDING, "t", "{}", kLongTtlMs, queue}));
+    JOBBER_ASSERT_OK(Cas(expiring, kClaimMask, std::nullopt,
+                         JobWriteSpec{JOBBER_JOB_PENDING, "t", "{}", ShortTtl().count(), queue}));
+    JOBBER_ASSERT_OK(
+        Cas(kept, kClaimMask, std::nullopt, JobWriteSpec{JOBBER_JOB_PENDING, "t", "{}", kLongTtlMs, queue}));
+    EXPECT_EQ(ListedIds(queue), (std::vector<std::string>{deleted, expiring, kept}));
+
+    JOBBER_ASSERT_OK(Delete(deleted));
+    std::this_thread::sleep_for(ShortTtl() + Slack());
+    EXPECT_EQ(ListedIds(queue), (std::vector<std::string>{kept}));
+    // The limit counts live jobs, not forgotten listings.
+    EXPECT_EQ(ListedIds(queue, 1), (std::vector<std::string>{kept}));
+
+    // The ID can be claimed again into another queue; it is listed there only.
+    const std::string other = NewName("other");
+    JOBBER_ASSERT_OK(
+        Cas(expiring, kClaimMask, std::nullopt, JobWriteSpec{JOBBER_JOB_PENDING, "t2", "{}", kLongTtlMs, other}));
+    EXPECT_EQ(ListedIds(queue), (std::vector<std::string>{kept}));
+    EXPECT_EQ(ListedIds(other), (std::vector<std::string>{expiring}));
+    JOBBER_EXPECT_OK(Delete(kept));
+    JOBBER_EXPECT_OK(Delete(expiring));
 }
 
 }  // namespace jobber::testing
