@@ -1,22 +1,27 @@
 // A pool of Redis connections shared by the threads of one plugin instance. Connections are made on demand, up to
-// a limit, and checked for a server-side close before reuse, so a Redis restart costs no failed call.
+// a limit, by the instance's endpoint (a fixed server or the master Sentinel names), and checked before reuse: one
+// the server closed while idle (a restart, Sentinel's client kill after a failover) or one made for a master that
+// has since moved is dropped, so neither costs a failed call.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "redis_connection.hpp"
-#include "redis_settings.hpp"
+#include "redis_endpoint.hpp"
 
 namespace jobber::redis {
 
 class ConnectionPool {
 public:
-    // At most `max_size` connections exist at once (idle plus in use); 0 = no limit.
-    ConnectionPool(RedisSettings settings, size_t max_size);
+    // At most `max_size` connections exist at once (idle plus in use); 0 = no limit. At the limit, Acquire waits
+    // up to `wait_for_free` for one to be returned. `endpoint` must outlive the pool.
+    ConnectionPool(Endpoint& endpoint, size_t max_size, std::chrono::milliseconds wait_for_free);
     ConnectionPool(const ConnectionPool&) = delete;
     ConnectionPool& operator=(const ConnectionPool&) = delete;
 
@@ -36,8 +41,8 @@ public:
         std::unique_ptr<RedisConnection> connection_;
     };
 
-    // An idle connection that is still open, or a new one. At the limit, waits up to the command timeout for one
-    // to be returned, then throws sdk::Error(UNAVAILABLE). Connecting may throw as RedisConnection does.
+    // An idle connection that is still open and made for the current master, or a new one. At the limit, waits
+    // for one to be returned, then throws sdk::Error(UNAVAILABLE). Connecting may throw as Endpoint::Connect does.
     Handle Acquire();
 
     // Connections that exist now (idle plus in use), for tests.
@@ -46,9 +51,12 @@ public:
 
 private:
     void Return(std::unique_ptr<RedisConnection> connection);
+    // Drops the idle connections made for an older master. Called with mutex_ held.
+    void DropOlderThan(uint64_t epoch);
 
-    const RedisSettings settings_;
+    Endpoint& endpoint_;
     const size_t max_size_;
+    const std::chrono::milliseconds wait_for_free_;
     std::mutex mutex_;
     std::condition_variable returned_;
     std::vector<std::unique_ptr<RedisConnection>> idle_;

@@ -33,7 +33,7 @@ RedisBroker::RedisBroker(RedisSettings settings, const std::string& instance_nam
     : client_(std::move(settings), instance_name) {
     client_.Probe();
     sdk::Log(sdk::LogLevel::kInfo, instance_name,
-             "redis broker opened: address=" + client_.settings().address.Describe() +
+             "redis broker opened: address=" + client_.Describe() +
                  " db=" + std::to_string(client_.settings().db) + " key_prefix=" + client_.settings().key_prefix);
 }
 

@@ -1,10 +1,15 @@
 #include "redis_client.hpp"
 
+#include <optional>
+
 #include "jobber/sdk/host.hpp"
 
 namespace jobber::redis {
 
 namespace {
+
+// A call that met a moved master runs at most this often (the second time after a fresh discovery).
+constexpr int kAttemptsAcrossFailover = 2;
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
     return text.substr(0, prefix.size()) == prefix;
@@ -13,9 +18,9 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 void ThrowErrorReply(std::string_view error, const std::string& what, const std::string& where) {
-    static constexpr std::string_view kTransient[] = {"LOADING", "READONLY",   "MISCONF",     "OOM",
-                                                      "BUSY",    "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN",
-                                                      "NOAUTH",  "WRONGPASS",  "NOREPLICAS",  "NOPERM"};
+    static constexpr std::string_view kTransient[] = {"LOADING",    "READONLY",    "MISCONF",  "OOM",    "BUSY",
+                                                      "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOAUTH", "WRONGPASS",
+                                                      "NOREPLICAS", "NOPERM",      "UNBLOCKED"};
     const std::string message = "Redis at " + where + " refused " + what + ": " + std::string(error);
     for (std::string_view prefix : kTransient) {
         if (StartsWith(error, prefix)) throw sdk::Error(JOBBER_UNAVAILABLE, message);
@@ -23,11 +28,16 @@ void ThrowErrorReply(std::string_view error, const std::string& what, const std:
     throw sdk::Error(JOBBER_INTERNAL, message);
 }
 
+bool IsReplicaRefusal(std::string_view error) {
+    return StartsWith(error, "READONLY") || StartsWith(error, "MASTERDOWN") || StartsWith(error, "UNBLOCKED");
+}
+
 RedisClient::RedisClient(RedisSettings settings, std::string instance_name)
     : settings_(std::move(settings)),
       instance_name_(std::move(instance_name)),
-      pool_(settings_, settings_.pool_size),
-      blocking_pool_(settings_, 0) {}
+      endpoint_(MakeEndpoint(settings_, instance_name_)),
+      pool_(*endpoint_, settings_.pool_size, settings_.command_timeout),
+      blocking_pool_(*endpoint_, 0, settings_.command_timeout) {}
 
 void RedisClient::Probe() {
     try {
@@ -44,7 +54,7 @@ void RedisClient::Probe() {
 Reply RedisClient::Command(const std::vector<std::string_view>& args) {
     Reply reply = Run(pool_, args, settings_.command_timeout);
     if (reply->type == REDIS_REPLY_ERROR) {
-        ThrowErrorReply(TextOf(reply.get()), std::string(args.front()), settings_.address.Describe());
+        ThrowErrorReply(TextOf(reply.get()), std::string(args.front()), endpoint_->Describe());
     }
     return reply;
 }
@@ -66,7 +76,7 @@ Reply RedisClient::Eval(const LuaScript& script,
         reply = Run(pool_, command, settings_.command_timeout);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-        ThrowErrorReply(TextOf(reply.get()), std::string("script ") + script.name, settings_.address.Describe());
+        ThrowErrorReply(TextOf(reply.get()), std::string("script ") + script.name, endpoint_->Describe());
     }
     return reply;
 }
@@ -74,7 +84,7 @@ Reply RedisClient::Eval(const LuaScript& script,
 Reply RedisClient::Blocking(const std::vector<std::string_view>& args, std::chrono::milliseconds block) {
     Reply reply = Run(blocking_pool_, args, block + settings_.command_timeout);
     if (reply->type == REDIS_REPLY_ERROR) {
-        ThrowErrorReply(TextOf(reply.get()), std::string(args.front()), settings_.address.Describe());
+        ThrowErrorReply(TextOf(reply.get()), std::string(args.front()), endpoint_->Describe());
     }
     return reply;
 }
@@ -82,9 +92,31 @@ Reply RedisClient::Blocking(const std::vector<std::string_view>& args, std::chro
 Reply RedisClient::Run(ConnectionPool& pool,
                        const std::vector<std::string_view>& args,
                        std::chrono::milliseconds timeout) {
-    ConnectionPool::Handle connection = pool.Acquire();
-    round_trips_.fetch_add(1, std::memory_order_relaxed);
-    return connection->Call(args, timeout);
+    for (int attempt = 1;; ++attempt) {
+        const bool may_retry = attempt < kAttemptsAcrossFailover && endpoint_->FollowsFailover();
+        std::optional<ConnectionPool::Handle> connection;
+        try {
+            connection.emplace(pool.Acquire());
+        } catch (const MasterMoved&) {
+            if (may_retry) continue;  // nothing was sent
+            throw;
+        }
+        round_trips_.fetch_add(1, std::memory_order_relaxed);
+        Reply reply;
+        try {
+            reply = (*connection)->Call(args, timeout);
+        } catch (const sdk::Error& e) {
+            // It may have run: never sent again. The next call finds out where the master is.
+            endpoint_->Lost((*connection)->epoch(), e.what());
+            throw;
+        }
+        if (reply->type == REDIS_REPLY_ERROR && endpoint_->FollowsFailover() && IsReplicaRefusal(TextOf(reply.get()))) {
+            endpoint_->Lost((*connection)->epoch(), "it answered " + std::string(TextOf(reply.get())));
+            (*connection)->Discard();
+            if (may_retry) continue;  // a replica refused it: nothing ran
+        }
+        return reply;
+    }
 }
 
 std::string RedisClient::ShaOf(const LuaScript& script) {
@@ -102,8 +134,7 @@ std::string RedisClient::ShaOf(const LuaScript& script) {
 std::string RedisClient::LoadScript(const LuaScript& script) {
     Reply reply = Run(pool_, {"SCRIPT", "LOAD", script.source}, settings_.command_timeout);
     if (reply->type == REDIS_REPLY_ERROR) {
-        ThrowErrorReply(TextOf(reply.get()), std::string("loading script ") + script.name,
-                        settings_.address.Describe());
+        ThrowErrorReply(TextOf(reply.get()), std::string("loading script ") + script.name, endpoint_->Describe());
     }
     return std::string(TextOf(reply.get()));
 }

@@ -1,10 +1,12 @@
-// What the broker and the state store share: the connection pools, Lua scripts run by SHA, the mapping of Redis
-// errors to boundary codes, and a round-trip counter. Thread-safe.
+// What the broker and the state store share: the endpoint (a fixed server, or the master Sentinel names), the
+// connection pools, Lua scripts run by SHA, the mapping of Redis errors to boundary codes, and a round-trip counter.
+// Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "connection_pool.hpp"
+#include "redis_endpoint.hpp"
 #include "redis_reply.hpp"
 #include "redis_settings.hpp"
 
@@ -34,7 +37,8 @@ public:
 
     // One command, one round trip. Error replies throw (see ThrowErrorReply).
     Reply Command(const std::vector<std::string_view>& args);
-    // Runs `script` by SHA; loads it on first use and after a server restart emptied the script cache.
+    // Runs `script` by SHA; loads it on first use and whenever the server lacks it (a restart emptied the script
+    // cache, or a failover moved commands to a master that never saw it).
     Reply Eval(const LuaScript& script,
                const std::vector<std::string_view>& keys,
                const std::vector<std::string_view>& args);
@@ -43,18 +47,23 @@ public:
     Reply Blocking(const std::vector<std::string_view>& args, std::chrono::milliseconds block);
 
     const RedisSettings& settings() const { return settings_; }
+    // Where commands go, for messages and logs: "127.0.0.1:6379", or the master Sentinel named and how.
+    std::string Describe() const { return endpoint_->Describe(); }
     const std::string& instance_name() const { return instance_name_; }
     // Requests sent so far: a pipelined batch counts once. For the round-trip tests and the benchmark.
     uint64_t round_trips() const { return round_trips_.load(); }
     size_t pooled_connections() { return pool_.open_count(); }
 
 private:
+    // Runs one command on a pooled connection. With Sentinel, a call that met a master that moved before anything
+    // ran (unreachable at connect, demoted, READONLY) runs once more on the master the sentinels name now.
     Reply Run(ConnectionPool& pool, const std::vector<std::string_view>& args, std::chrono::milliseconds timeout);
     std::string ShaOf(const LuaScript& script);
     std::string LoadScript(const LuaScript& script);
 
     const RedisSettings settings_;
     const std::string instance_name_;
+    const std::unique_ptr<Endpoint> endpoint_;  // before the pools, which use it
     ConnectionPool pool_;
     ConnectionPool blocking_pool_;
     std::atomic<uint64_t> round_trips_{0};
@@ -63,7 +72,11 @@ private:
 };
 
 // Throws the sdk::Error for an error reply: UNAVAILABLE for the states a retry can get past (LOADING, READONLY,
-// MISCONF, OOM, BUSY, MASTERDOWN, NOAUTH, ...), INTERNAL otherwise. `what` names the operation.
+// MISCONF, OOM, BUSY, MASTERDOWN, UNBLOCKED, NOAUTH, ...), INTERNAL otherwise. `what` names the operation.
 [[noreturn]] void ThrowErrorReply(std::string_view error, const std::string& what, const std::string& where);
+
+// True for the error replies of a node that is no longer master: READONLY (a write on a replica), MASTERDOWN (a
+// replica that lost its master), UNBLOCKED (a blocked BLPOP cut off when its master became a replica). Nothing ran.
+bool IsReplicaRefusal(std::string_view error);
 
 }  // namespace jobber::redis

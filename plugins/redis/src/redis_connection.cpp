@@ -23,34 +23,55 @@ std::string ContextError(const redisContext* context) {
 
 }  // namespace
 
-RedisConnection::RedisConnection(const RedisSettings& settings) : where_(settings.address.Describe()) {
-    const timeval connect_timeout = ToTimeval(settings.connect_timeout);
-    context_ = settings.address.unix_path.empty()
-                   ? redisConnectWithTimeout(settings.address.host.c_str(), settings.address.port, connect_timeout)
-                   : redisConnectUnixWithTimeout(settings.address.unix_path.c_str(), connect_timeout);
+NodeLogin NodeLogin::DataNode(const RedisSettings& settings) {
+    NodeLogin login{settings.username, settings.password, settings.db};
+    if (settings.UsesSentinel()) {
+        login.unreachable_hint = "the sentinels named it as master; check that it is up, or fix the sentinels";
+    }
+    return login;
+}
+
+NodeLogin NodeLogin::Sentinel(const RedisSettings& settings) {
+    // Sentinels have no databases: never SELECT there.
+    return NodeLogin{settings.sentinel.username,
+                     settings.sentinel.password,
+                     0,
+                     "sentinel_password",
+                     "sentinel_username",
+                     "check that redis-sentinel runs there and that `sentinels` is right"};
+}
+
+RedisConnection::RedisConnection(const RedisSettings& settings)
+    : RedisConnection(settings.address, NodeLogin::DataNode(settings), settings) {}
+
+RedisConnection::RedisConnection(const RedisAddress& address, const NodeLogin& login, const RedisSettings& timeouts)
+    : where_(address.Describe()) {
+    const timeval connect_timeout = ToTimeval(timeouts.connect_timeout);
+    context_ = address.unix_path.empty() ? redisConnectWithTimeout(address.host.c_str(), address.port, connect_timeout)
+                                         : redisConnectUnixWithTimeout(address.unix_path.c_str(), connect_timeout);
     if (context_ == nullptr || context_->err != 0) {
         const std::string error = ContextError(context_);
         if (context_ != nullptr) redisFree(context_);
         context_ = nullptr;
-        throw sdk::Error(JOBBER_UNAVAILABLE, "cannot connect to Redis at " + where_ + ": " + error +
-                                                 "; check that redis-server runs there and that `address` is right");
+        throw sdk::Error(JOBBER_UNAVAILABLE,
+                         "cannot connect to Redis at " + where_ + ": " + error + "; " + login.unreachable_hint);
     }
     // Notices a peer that vanished without closing the socket (a machine gone) while a pop waits.
     redisEnableKeepAlive(context_);
-    SetTimeout(settings.command_timeout);
-    if (!settings.password.empty()) {
+    SetTimeout(timeouts.command_timeout);
+    if (!login.password.empty()) {
         std::vector<std::string_view> auth{"AUTH"};
-        if (!settings.username.empty()) auth.push_back(settings.username);
-        auth.push_back(settings.password);
-        Reply reply = Call(auth, settings.command_timeout);
+        if (!login.username.empty()) auth.push_back(login.username);
+        auth.push_back(login.password);
+        Reply reply = Call(auth, timeouts.command_timeout);
         if (reply->type == REDIS_REPLY_ERROR) {
             throw LoginRefused("Redis at " + where_ + " refused the login: " + std::string(TextOf(reply.get())) +
-                               "; check `password` (and `username`)");
+                               "; check `" + login.password_key + "` (and `" + login.username_key + "`)");
         }
     }
-    if (settings.db != 0) {
-        const std::string db = std::to_string(settings.db);
-        Reply reply = Call({"SELECT", db}, settings.command_timeout);
+    if (login.db != 0) {
+        const std::string db = std::to_string(login.db);
+        Reply reply = Call({"SELECT", db}, timeouts.command_timeout);
         if (reply->type == REDIS_REPLY_ERROR) {
             throw LoginRefused("Redis at " + where_ + " refused database " + db + ": " +
                                std::string(TextOf(reply.get())) + "; check `db`");

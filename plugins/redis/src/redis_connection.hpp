@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +23,28 @@ public:
     explicit LoginRefused(const std::string& message) : sdk::Error(JOBBER_UNAVAILABLE, message) {}
 };
 
+// How to log in to one node. The data nodes and the sentinels have separate credentials; `*_key` name the config
+// keys a refusal message points at.
+struct NodeLogin {
+    std::string username;
+    std::string password;
+    int64_t db = 0;
+    const char* password_key = "password";
+    const char* username_key = "username";
+    // What to check when the node cannot be reached, for the message.
+    const char* unreachable_hint = "check that redis-server runs there and that `address` is right";
+
+    static NodeLogin DataNode(const RedisSettings& settings);
+    static NodeLogin Sentinel(const RedisSettings& settings);
+};
+
 class RedisConnection {
 public:
     // Connects within settings.connect_timeout, then AUTH (when a password is set) and SELECT (when db != 0).
     // Throws sdk::Error(UNAVAILABLE) when Redis cannot be reached, LoginRefused when it refuses AUTH or SELECT.
     explicit RedisConnection(const RedisSettings& settings);
+    // The same with an explicit node and login: a data node found through Sentinel, or a sentinel itself.
+    RedisConnection(const RedisAddress& address, const NodeLogin& login, const RedisSettings& timeouts);
     ~RedisConnection();
     RedisConnection(const RedisConnection&) = delete;
     RedisConnection& operator=(const RedisConnection&) = delete;
@@ -40,6 +58,13 @@ public:
 
     // False once an I/O error or timeout made the connection unusable.
     bool usable() const { return !broken_; }
+    // Makes it unusable, so the pool drops it instead of reusing it (it talks to a node that is no longer master).
+    void Discard() { broken_ = true; }
+    // "host:port" of the node, for messages.
+    const std::string& where() const { return where_; }
+    // Which master (see Endpoint::epoch) this connection was made for; the pool drops those of an older one.
+    uint64_t epoch() const { return epoch_; }
+    void set_epoch(uint64_t epoch) { epoch_ = epoch; }
     // A zero-cost check before reuse: false when the server has closed the socket while it sat idle (a restart,
     // a client timeout), which shows as a readable or failed socket with no request outstanding.
     bool StillOpen() const;
@@ -52,6 +77,7 @@ private:
     std::string where_;
     std::chrono::milliseconds timeout_{0};
     bool broken_ = false;
+    uint64_t epoch_ = 0;
 };
 
 }  // namespace jobber::redis

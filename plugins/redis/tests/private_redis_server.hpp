@@ -59,7 +59,9 @@ inline int FreeTcpPort() {
 
 class PrivateRedisServer {
 public:
-    PrivateRedisServer() : binary_(FindRedisServer()) {
+    // `extra_args` go after the defaults on every Start (e.g. --replicaof 127.0.0.1 <port>).
+    explicit PrivateRedisServer(std::vector<std::string> extra_args = {})
+        : binary_(FindRedisServer()), extra_args_(std::move(extra_args)) {
         if (binary_.empty()) return;
         std::string pattern = (std::filesystem::temp_directory_path() / "jobber-redis-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -90,6 +92,7 @@ public:
         std::vector<std::string> argv{
             binary_,         "--port", port,     "--bind", "127.0.0.1", "--dir", dir_.string(), "--appendonly", "yes",
             "--appendfsync", "always", "--save", "",       "--logfile", log};
+        argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(a.data());
         args.push_back(nullptr);
@@ -136,6 +139,7 @@ public:
 
 private:
     std::string binary_;
+    std::vector<std::string> extra_args_;
     std::filesystem::path dir_;
     int port_ = 0;
     pid_t pid_ = -1;

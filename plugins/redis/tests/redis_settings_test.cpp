@@ -1,4 +1,5 @@
-// Config parsing of the redis plugin: addresses, key prefixes, bounds. No server needed.
+// Config parsing of the redis plugin: addresses, key prefixes, bounds, the Sentinel keys; and the Sentinel endpoint's
+// behaviour when no sentinel can be reached (nothing listens on loopback port 1). No server needed.
 #include "redis_settings.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "jobber/sdk/error.hpp"
+#include "sentinel_endpoint.hpp"
+#include "sentinel_watcher.hpp"
 
 namespace jobber::redis {
 namespace {
@@ -112,6 +115,136 @@ TEST(RedisSettingsTest, KeyPrefixCharacters) {
     EXPECT_FALSE(IsValidKeyPrefix("a b"));
     EXPECT_FALSE(IsValidKeyPrefix("a\nb"));
     EXPECT_FALSE(IsValidKeyPrefix("a*"));
+}
+
+// The message of the INVALID_ARGUMENT ParseSettings throws for `entries`.
+std::string SettingsError(const std::vector<std::pair<std::string, std::string>>& entries) {
+    return InvalidArgumentMessage([&] { ParseSettings(MakeConfig(entries)); });
+}
+
+bool Mentions(const std::string& message, const std::string& key) {
+    return message.find("'" + key + "'") != std::string::npos;
+}
+
+TEST(RedisSentinelSettingsTest, ReadsTheSentinelKeysAndKeepsTheDataLoginSeparate) {
+    const RedisSettings s = ParseSettings(MakeConfig({{"sentinels", "10.0.0.1:26379, sentinel-b:26380 ,[::1]:26381"},
+                                                      {"master_name", "jobs-master"},
+                                                      {"sentinel_password", "sentinel-secret"},
+                                                      {"sentinel_username", "watcher"},
+                                                      {"password", "data-secret"},
+                                                      {"db", "2"}}));
+    ASSERT_TRUE(s.UsesSentinel());
+    ASSERT_EQ(s.sentinel.sentinels.size(), 3u);
+    EXPECT_EQ(s.sentinel.sentinels[0].Describe(), "10.0.0.1:26379");
+    EXPECT_EQ(s.sentinel.sentinels[1].Describe(), "sentinel-b:26380") << "blanks around entries are dropped";
+    EXPECT_EQ(s.sentinel.sentinels[2].Describe(), "[::1]:26381");
+    EXPECT_EQ(s.sentinel.master_name, "jobs-master");
+    EXPECT_EQ(s.sentinel.password, "sentinel-secret");
+    EXPECT_EQ(s.sentinel.username, "watcher");
+    EXPECT_EQ(s.password, "data-secret") << "the data nodes keep their own password";
+    EXPECT_EQ(s.db, 2);
+}
+
+TEST(RedisSentinelSettingsTest, WithoutSentinelsTheAddressIsUsedAndDefaults) {
+    EXPECT_FALSE(ParseSettings(MakeConfig({})).UsesSentinel());
+    EXPECT_EQ(ParseSettings(MakeConfig({})).address.Describe(), "127.0.0.1:6379");
+    EXPECT_EQ(ParseSentinels("h:1").size(), 1u);
+    EXPECT_EQ(ParseSentinels("h").front().port, 6379) << "a sentinel without a port: the default, as for address";
+}
+
+TEST(RedisSentinelSettingsTest, AddressAndSentinelsTogetherAreRefusedNamingBoth) {
+    const std::string message =
+        SettingsError({{"address", "10.0.0.1:6379"}, {"sentinels", "10.0.0.1:26379"}, {"master_name", "mymaster"}});
+    EXPECT_TRUE(Mentions(message, "address")) << message;
+    EXPECT_TRUE(Mentions(message, "sentinels")) << message;
+}
+
+TEST(RedisSentinelSettingsTest, TheAddressKeyHasNoDeclaredDefaultSoTheHostCannotFillItIn) {
+    for (const auto& field : RedisConfigFields()) {
+        if (std::string(field.name) == "address") EXPECT_EQ(field.default_value, nullptr);
+        if (std::string(field.name) == "sentinel_password") EXPECT_EQ(field.type, JOBBER_FIELD_SECRET);
+    }
+}
+
+TEST(RedisSentinelSettingsTest, SentinelsNeedAMasterNameAndTheOtherKeysNeedSentinels) {
+    EXPECT_TRUE(Mentions(SettingsError({{"sentinels", "h:26379"}}), "master_name"));
+    for (const char* key : {"master_name", "sentinel_password", "sentinel_username"}) {
+        const std::string message = SettingsError({{key, "x"}});
+        EXPECT_TRUE(Mentions(message, key)) << key << ": " << message;
+        EXPECT_TRUE(Mentions(message, "sentinels")) << key << ": " << message;
+    }
+    EXPECT_TRUE(Mentions(SettingsError({{"sentinels", "h:26379"}, {"master_name", "m"}, {"sentinel_username", "u"}}),
+                         "sentinel_password"));
+    for (const std::string& name : {std::string("has space"), std::string("tab\there"), std::string(129, 'm')}) {
+        const std::string message = SettingsError({{"sentinels", "h:26379"}, {"master_name", name}});
+        EXPECT_TRUE(Mentions(message, "master_name")) << name << ": " << message;
+    }
+}
+
+TEST(RedisSentinelSettingsTest, RejectsBadSentinelEntriesNamingTheKeyAndTheEntry) {
+    const std::vector<std::pair<std::string, std::string>> bad = {{"h:26379,,h2:26379", "entry 2"},
+                                                                  {"h:26379,", "entry 2"},
+                                                                  {" ", "entry 1"},
+                                                                  {"h:abc", "'h:abc'"},
+                                                                  {"h:0", "'h:0'"},
+                                                                  {"::1:26379", "'::1:26379'"},
+                                                                  {"h:26379,h:26379", "twice"},
+                                                                  {"[::1", "'[::1'"}};
+    for (const auto& [value, detail] : bad) {
+        const std::string message = SettingsError({{"sentinels", value}, {"master_name", "mymaster"}});
+        EXPECT_TRUE(Mentions(message, "sentinels")) << value << ": " << message;
+        EXPECT_NE(message.find(detail), std::string::npos) << value << ": " << message;
+    }
+}
+
+TEST(RedisSentinelWatcherTest, ParsesTheAnnouncementsOfANewMaster) {
+    auto master = ParseAnnouncement("+switch-master", "jobs 10.0.0.1 6379 10.0.0.2 6380", "jobs");
+    ASSERT_TRUE(master.has_value());
+    EXPECT_EQ(master->Describe(), "10.0.0.2:6380");
+    master = ParseAnnouncement("+promoted-slave", "slave 10.0.0.2:6380 10.0.0.2 6380 @ jobs 10.0.0.1 6379", "jobs");
+    ASSERT_TRUE(master.has_value());
+    EXPECT_EQ(master->Describe(), "10.0.0.2:6380");
+
+    EXPECT_FALSE(ParseAnnouncement("+switch-master", "other 10.0.0.1 6379 10.0.0.2 6380", "jobs")) << "other master";
+    EXPECT_FALSE(ParseAnnouncement("+promoted-slave", "slave a:1 a 1 @ other b 2", "jobs")) << "other master";
+    EXPECT_FALSE(ParseAnnouncement("+sdown", "master jobs 10.0.0.1 6379", "jobs")) << "other channel";
+    EXPECT_FALSE(ParseAnnouncement("+switch-master", "jobs 10.0.0.1 6379", "jobs")) << "truncated";
+    EXPECT_FALSE(ParseAnnouncement("+switch-master", "jobs 10.0.0.1 6379 10.0.0.2 x", "jobs")) << "bad port";
+}
+
+TEST(RedisSentinelEndpointTest, BacksOffFrom100msDoublingTo1s) {
+    EXPECT_EQ(SentinelEndpoint::Backoff(1).count(), 100);
+    EXPECT_EQ(SentinelEndpoint::Backoff(2).count(), 200);
+    EXPECT_EQ(SentinelEndpoint::Backoff(4).count(), 800);
+    EXPECT_EQ(SentinelEndpoint::Backoff(5).count(), 1000);
+    EXPECT_EQ(SentinelEndpoint::Backoff(1000).count(), 1000);
+}
+
+// No sentinel reachable: UNAVAILABLE naming every sentinel; the next try within the back-off fails without
+// connecting again, and says so.
+TEST(RedisSentinelEndpointTest, UnreachableSentinelsFailWithUnavailableNamingEachAndBackOff) {
+    RedisSettings settings = ParseSettings(MakeConfig(
+        {{"sentinels", "127.0.0.1:1,127.0.0.1:2"}, {"master_name", "mymaster"}, {"connect_timeout", "500"}}));
+    SentinelEndpoint endpoint(settings, "test");
+    std::string first;
+    try {
+        endpoint.Connect();
+        ADD_FAILURE() << "connected with no sentinel up";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), JOBBER_UNAVAILABLE) << e.what();
+        first = e.what();
+    }
+    EXPECT_NE(first.find("127.0.0.1:1"), std::string::npos) << first;
+    EXPECT_NE(first.find("127.0.0.1:2"), std::string::npos) << first;
+    EXPECT_NE(first.find("'mymaster'"), std::string::npos) << first;
+    try {
+        endpoint.Connect();
+        ADD_FAILURE() << "connected with no sentinel up";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), JOBBER_UNAVAILABLE);
+        EXPECT_NE(std::string(e.what()).find("asking the sentinels again in"), std::string::npos) << e.what();
+    }
+    EXPECT_NE(endpoint.Describe().find("no master found yet"), std::string::npos) << endpoint.Describe();
 }
 
 }  // namespace
