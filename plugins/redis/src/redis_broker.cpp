@@ -33,8 +33,8 @@ RedisBroker::RedisBroker(RedisSettings settings, const std::string& instance_nam
     : client_(std::move(settings), instance_name) {
     client_.Probe();
     sdk::Log(sdk::LogLevel::kInfo, instance_name,
-             "redis broker opened: address=" + client_.Describe() +
-                 " db=" + std::to_string(client_.settings().db) + " key_prefix=" + client_.settings().key_prefix);
+             "redis broker opened: address=" + client_.Describe() + " db=" + std::to_string(client_.settings().db) +
+                 " key_prefix=" + client_.settings().key_prefix);
 }
 
 void RedisBroker::Push(std::string_view queue, std::string_view payload, int64_t eta_unix_ms) {
