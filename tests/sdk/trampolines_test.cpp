@@ -565,7 +565,7 @@ TEST(PluginDefinitionTest, ManifestDeclaresAbiNameAndRolesWithFields) {
     ASSERT_NE(m, nullptr);
     EXPECT_EQ(m->struct_size, sizeof(jobber_manifest));
     EXPECT_EQ(m->abi_major, 1u);
-    EXPECT_EQ(m->abi_minor, 0u);
+    EXPECT_EQ(m->abi_minor, uint32_t{JOBBER_ABI_MINOR});
     EXPECT_STREQ(m->name, "fake");
     EXPECT_STREQ(m->version, "1.2.3");
     EXPECT_STREQ(m->description, "a fake");

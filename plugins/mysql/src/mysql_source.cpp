@@ -177,6 +177,7 @@ std::unique_ptr<sdk::RowStream> MysqlSource::ExecuteOnce(const sdk::Query& query
 
 void MysqlSource::Cancel(uint64_t query_id) {
     registry_->Cancel(query_id);
+    pool_->WakeWaiters();  // a query still waiting for a connection sees the cancel now
 }
 
 void MysqlSource::Ping() {

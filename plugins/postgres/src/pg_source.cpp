@@ -98,6 +98,7 @@ std::unique_ptr<sdk::RowStream> PgSource::Execute(const sdk::Query& query) {
 
 void PgSource::Cancel(uint64_t query_id) {
     registry_->Cancel(query_id);
+    pool_->WakeWaiters();  // a query still waiting for a connection sees the cancel now
 }
 
 void PgSource::Ping() {

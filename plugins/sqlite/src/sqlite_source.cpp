@@ -102,6 +102,7 @@ std::unique_ptr<sdk::RowStream> SqliteSource::Execute(const sdk::Query& query) {
 
 void SqliteSource::Cancel(uint64_t query_id) {
     registry_->Cancel(query_id);
+    pool_->WakeWaiters();  // a query still waiting for a connection sees the cancel now
 }
 
 void SqliteSource::Ping() {

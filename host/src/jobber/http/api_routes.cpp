@@ -15,9 +15,9 @@ Router BuildApiRouter(service::JobService& jobs) {
         Poco::JSON::Object::Ptr about = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         about->set("name", "sql-jobber");
         about->set("version", app::VersionString());
-        return ApiResponse{200, about};
+        return ApiResponse::Ok(about);
     });
-    router.Add("GET", "/health", [](const ApiRequest&) { return ApiResponse{200, "OK"}; });
+    router.Add("GET", "/health", [](const ApiRequest&) { return ApiResponse::Ok("OK"); });
     // Readiness for load balancers: every backend reachable, or 503 naming the ones that are not.
     router.Add("GET", "/ready", [&jobs](const ApiRequest&) {
         const auto checks = service::CheckReadiness(jobs.backends());
@@ -28,38 +28,35 @@ Router BuildApiRouter(service::JobService& jobs) {
             if (!check.ok) failing += (failing.empty() ? "" : "; ") + check.component + ": " + check.error;
         }
         if (!failing.empty()) throw service::ApiError(503, "not ready: " + failing);
-        return ApiResponse{200, data};
+        return ApiResponse::Ok(data);
     });
     router.Add("GET", "/metrics", [](const ApiRequest&) {
-        ApiResponse response;
-        response.raw_body = metrics::Registry::Default().Render();
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        return response;
+        return ApiResponse::Raw(metrics::Registry::Default().Render(), "text/plain; version=0.0.4; charset=utf-8");
     });
-    router.Add("GET", "/tasks", [&jobs](const ApiRequest&) { return ApiResponse{200, TasksView(*jobs.catalog())}; });
+    router.Add("GET", "/tasks", [&jobs](const ApiRequest&) { return ApiResponse::Ok(TasksView(*jobs.catalog())); });
     router.Add("POST", "/tasks/{task}/jobs", [&jobs](const ApiRequest& req) {
         auto body = jobs::ParseJsonBody(req.body);
         auto request = jobs::ParseJobRequest(*body, false);
-        return ApiResponse{200, JobAcceptedView(jobs.PostJob(req.path_params.at("task"), request))};
+        return ApiResponse::Ok(JobAcceptedView(jobs.PostJob(req.path_params.at("task"), request)));
     });
     router.Add("GET", "/jobs/{id}", [&jobs](const ApiRequest& req) {
-        return ApiResponse{200, JobStatusView(jobs.GetJob(req.path_params.at("id")))};
+        return ApiResponse::Ok(JobStatusView(jobs.GetJob(req.path_params.at("id"))));
     });
     router.Add("DELETE", "/jobs/{id}", [&jobs](const ApiRequest& req) {
-        return ApiResponse{200, JobStatusView(jobs.CancelJob(req.path_params.at("id"), req.QueryFlag("purge")))};
+        return ApiResponse::Ok(JobStatusView(jobs.CancelJob(req.path_params.at("id"), req.QueryFlag("purge"))));
     });
     router.Add("GET", "/jobs/queue/{queue}", [&jobs](const ApiRequest& req) {
-        return ApiResponse{200, QueueView(jobs.ListQueue(req.path_params.at("queue")))};
+        return ApiResponse::Ok(QueueView(jobs.ListQueue(req.path_params.at("queue"))));
     });
     router.Add("POST", "/groups", [&jobs](const ApiRequest& req) {
         auto body = jobs::ParseJsonBody(req.body);
-        return ApiResponse{200, GroupAcceptedView(jobs.PostGroup(jobs::ParseGroupRequest(*body)))};
+        return ApiResponse::Ok(GroupAcceptedView(jobs.PostGroup(jobs::ParseGroupRequest(*body))));
     });
     router.Add("GET", "/groups/{id}", [&jobs](const ApiRequest& req) {
-        return ApiResponse{200, GroupStatusView(jobs.GetGroup(req.path_params.at("id")))};
+        return ApiResponse::Ok(GroupStatusView(jobs.GetGroup(req.path_params.at("id"))));
     });
     router.Add("DELETE", "/groups/{id}", [&jobs](const ApiRequest& req) {
-        return ApiResponse{200, GroupStatusView(jobs.CancelGroup(req.path_params.at("id"), req.QueryFlag("purge")))};
+        return ApiResponse::Ok(GroupStatusView(jobs.CancelGroup(req.path_params.at("id"), req.QueryFlag("purge"))));
     });
     return router;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace jobber::http {
@@ -22,6 +23,20 @@ struct ApiRequest {
 };
 
 struct ApiResponse {
+    // 200 with `data` under "data" in the success envelope.
+    static ApiResponse Ok(Poco::Dynamic::Var data) {
+        ApiResponse response;
+        response.data = std::move(data);
+        return response;
+    }
+    // 200 with `body` sent as is, instead of the JSON envelope.
+    static ApiResponse Raw(std::string body, std::string content_type) {
+        ApiResponse response;
+        response.raw_body = std::move(body);
+        response.content_type = std::move(content_type);
+        return response;
+    }
+
     int status = 200;
     Poco::Dynamic::Var data;  // goes under "data" in the success envelope
     // When set, sent as is instead of the JSON envelope (Prometheus text for /metrics).
