@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -255,7 +257,8 @@ public:
                         std::to_string(record.state),
                         std::string(record.token),
                         std::string(record.body),
-                        std::to_string(record.ttl_ms)};
+                        std::to_string(record.ttl_ms),
+                        std::string(record.queue)};
         if (job_id == "taken") {
             *current = JobRecord{JOBBER_JOB_STARTED, "tok-old", std::string("{\"a\":\0}", 7)};
             return false;
@@ -282,6 +285,20 @@ public:
     void ReleaseSlot(std::string_view key, std::string_view holder) override {
         g_calls.args = {"release_slot", std::string(key), std::string(holder)};
     }
+    // Queue "q" holds three jobs; any other queue takes the SDK's default (UNIMPLEMENTED).
+    void ListQueue(std::string_view queue,
+                   uint32_t limit,
+                   const std::function<bool(const QueuedJob&)>& visit) override {
+        if (queue != "q") return StateStore::ListQueue(queue, limit, visit);
+        const std::string body("b\0dy", 4);
+        for (int i = 1; i <= 3 && static_cast<uint32_t>(i) <= limit; ++i) {
+            const std::string id = "job" + std::to_string(i);
+            if (!visit(
+                    QueuedJob{id, i == 3 ? JOBBER_JOB_RETRY : JOBBER_JOB_PENDING, "tok" + std::to_string(i), body})) {
+                return;
+            }
+        }
+    }
 };
 
 class StateTrampolineTest : public ::testing::Test {
@@ -302,17 +319,62 @@ protected:
 TEST_F(StateTrampolineTest, CasJobPassesTheWriteAndTheExpectation) {
     const std::string body("{\0}", 3);
     const jobber_job_write write{
-        sizeof(jobber_job_write), JOBBER_JOB_PENDING, "tok-new", body.data(), body.size(), 3600000};
+        sizeof(jobber_job_write), JOBBER_JOB_PENDING, "tok-new", body.data(), body.size(), 3600000, "reports"};
     ErrorSlot error;
     const uint32_t mask = JOBBER_EXPECT_ABSENT | JOBBER_EXPECT_STATE(JOBBER_JOB_SUCCESS);
     ASSERT_EQ(vtable_->cas_job(state_, "j1", mask, nullptr, &write, nullptr, error.get()), JOBBER_OK);
-    EXPECT_EQ(Join(g_calls.args), "j1|17|<none>|1|tok-new|" + body + "|3600000");
+    EXPECT_EQ(Join(g_calls.args), "j1|17|<none>|1|tok-new|" + body + "|3600000|reports");
     ASSERT_EQ(vtable_->cas_job(state_, "j1", mask, "tok-old", &write, nullptr, error.get()), JOBBER_OK);
     EXPECT_EQ(g_calls.args[2], "tok-old");
 }
 
+TEST_F(StateTrampolineTest, CasJobReadsTheQueueOnlyWhenTheHostsStructHasIt) {
+    // An ABI 1.0 host's jobber_job_write ends before `queue`; whatever lies beyond is not ours.
+    jobber_job_write write{sizeof(jobber_job_write), JOBBER_JOB_PENDING, "t", "", 0, 0, "beyond-the-struct"};
+    write.struct_size = offsetof(jobber_job_write, queue);
+    ErrorSlot error;
+    ASSERT_EQ(vtable_->cas_job(state_, "j1", JOBBER_EXPECT_ABSENT, nullptr, &write, nullptr, error.get()), JOBBER_OK);
+    EXPECT_EQ(g_calls.args.back(), "");
+    write.struct_size = sizeof(write);
+    write.queue = nullptr;
+    ASSERT_EQ(vtable_->cas_job(state_, "j1", JOBBER_EXPECT_ABSENT, nullptr, &write, nullptr, error.get()), JOBBER_OK);
+    EXPECT_EQ(g_calls.args.back(), "") << "NULL queue: not listed";
+}
+
+TEST_F(StateTrampolineTest, ListQueueHandsEachJobToTheVisitorUntilItStops) {
+    struct Seen {
+        std::vector<std::string> jobs;
+        size_t stop_after = 100;
+    } seen;
+    auto visit = [](void* context, const jobber_queued_job* job) -> int32_t {
+        auto* s = static_cast<Seen*>(context);
+        EXPECT_EQ(job->struct_size, sizeof(jobber_queued_job));
+        s->jobs.push_back(std::string(job->job_id) + "/" + std::to_string(job->state) + "/" + job->token + "/" +
+                          std::string(job->body, job->body_size));
+        return s->jobs.size() >= s->stop_after ? 1 : 0;
+    };
+    ErrorSlot error;
+    ASSERT_EQ(vtable_->list_queue(state_, "q", 10, visit, &seen, error.get()), JOBBER_OK);
+    const std::string body("b\0dy", 4);
+    EXPECT_EQ(seen.jobs,
+              (std::vector<std::string>{"job1/1/tok1/" + body, "job2/1/tok2/" + body, "job3/3/tok3/" + body}));
+    seen = Seen{{}, 1};
+    ASSERT_EQ(vtable_->list_queue(state_, "q", 10, visit, &seen, error.get()), JOBBER_OK);
+    EXPECT_EQ(seen.jobs.size(), 1u) << "a non-zero visitor return stops the listing";
+    seen = Seen{};
+    ASSERT_EQ(vtable_->list_queue(state_, "q", 2, visit, &seen, error.get()), JOBBER_OK);
+    EXPECT_EQ(seen.jobs.size(), 2u);
+}
+
+TEST_F(StateTrampolineTest, ListQueueIsUnimplementedUnlessTheStoreOverridesIt) {
+    ErrorSlot error;
+    auto visit = [](void*, const jobber_queued_job*) -> int32_t { return 0; };
+    EXPECT_EQ(vtable_->list_queue(state_, "other", 10, visit, nullptr, error.get()), JOBBER_UNIMPLEMENTED);
+    EXPECT_NE(error.message().find("queue index"), std::string::npos) << error.message();
+}
+
 TEST_F(StateTrampolineTest, CasJobMismatchIsFailedPreconditionWithTheCurrentRecord) {
-    const jobber_job_write write{sizeof(jobber_job_write), JOBBER_JOB_PENDING, "t", "", 0, 0};
+    const jobber_job_write write{sizeof(jobber_job_write), JOBBER_JOB_PENDING, "t", "", 0, 0, nullptr};
     jobber_job_record current{};
     current.struct_size = sizeof(current);
     ErrorSlot error;
