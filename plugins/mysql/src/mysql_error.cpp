@@ -3,15 +3,22 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include <cstring>
+
 #include "jobber/sdk/error.hpp"
 
 namespace jobber::mysql {
 
 namespace {
 
+bool Mentions(const char* message, const char* word) {
+    return message != nullptr && std::strstr(message, word) != nullptr;
+}
+
 [[noreturn]] void Throw(unsigned int number, const char* message, const char* sqlstate, const std::string& context) {
-    std::string text = context + ": " + (message != nullptr && *message != '\0' ? message : "unknown MySQL error") +
-                       " (MySQL error " + std::to_string(number);
+    std::string text = ConditionPrefix(number, message) + context + ": " +
+                       (message != nullptr && *message != '\0' ? message : "unknown MySQL error") + " (MySQL error " +
+                       std::to_string(number);
     if (sqlstate != nullptr && *sqlstate != '\0' && std::string(sqlstate) != "00000") {
         text += std::string(", SQLSTATE ") + sqlstate;
     }
@@ -21,6 +28,21 @@ namespace {
 }
 
 }  // namespace
+
+std::string ConditionPrefix(unsigned int error_number, const char* message) {
+    switch (error_number) {
+        case ER_OPTION_PREVENTS_STATEMENT:  // 1290, also used for other options: only --read-only counts
+            return Mentions(message, "read-only") || Mentions(message, "read_only") ? "database is read-only: " : "";
+        case ER_READ_ONLY_MODE:                         // 1836
+        case ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:  // 1792
+            return "database is read-only: ";
+        case ER_RECORD_FILE_FULL:  // 1114 "The table is full": tablespace or max size reached
+        case ER_DISK_FULL:         // 1021
+            return "database is full: ";
+        default:
+            return "";
+    }
+}
 
 bool IsInterrupted(unsigned int error_number) {
     return error_number == ER_QUERY_INTERRUPTED || error_number == ER_CONNECTION_KILLED;
@@ -54,6 +76,11 @@ jobber_code CodeFor(unsigned int error_number) {
         case ER_LOCK_DEADLOCK:
         case ER_OUT_OF_RESOURCES:
         case ER_ACCESS_DENIED_ERROR:  // may be a password rotation in progress: a retry may help
+            return JOBBER_UNAVAILABLE;
+        case ER_RECORD_FILE_FULL:  // full or read-only: an operator condition, cured by waiting it out
+        case ER_DISK_FULL:
+        case ER_READ_ONLY_MODE:
+        case ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
             return JOBBER_UNAVAILABLE;
         case ER_STATEMENT_TIMEOUT:
             return JOBBER_DEADLINE_EXCEEDED;

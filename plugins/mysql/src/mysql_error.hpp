@@ -20,6 +20,10 @@ bool IsConnectionError(unsigned int error_number);
 // INVALID_ARGUMENT for errors in the SQL or its data; INTERNAL for client out-of-memory.
 jobber_code CodeFor(unsigned int error_number);
 
+// "database is read-only: " (read_only / read-only mode, 1290 1792 1836) or "database is full: "
+// (1114 table full, 1021 disk full), else empty: the operator condition the message leads with.
+std::string ConditionPrefix(unsigned int error_number, const char* message);
+
 // Throw the connection's (or statement's) last error as "<context>: <message> (MySQL error N,
 // SQLSTATE S)", with the error number as vendor code.
 [[noreturn]] void ThrowMysql(MYSQL* mysql, const std::string& context);

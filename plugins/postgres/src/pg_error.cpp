@@ -17,6 +17,9 @@ std::string Trimmed(const char* text) {
 jobber_code CodeForSqlstate(std::string_view sqlstate) {
     if (sqlstate.size() != 5) return JOBBER_INTERNAL;
     if (sqlstate == "57014") return JOBBER_CANCELLED;
+    // read_only_sql_transaction: a server switched to read-only (or a standby after a failover);
+    // an operator condition that a retry after it is lifted cures.
+    if (sqlstate == "25006") return JOBBER_UNAVAILABLE;
     // protocol_violation: in practice a bind with the wrong number of arguments (raw tasks).
     if (sqlstate == "08P01") return JOBBER_INVALID_ARGUMENT;
     const std::string_view cls = sqlstate.substr(0, 2);
@@ -34,6 +37,13 @@ jobber_code CodeForSqlstate(std::string_view sqlstate) {
         return JOBBER_INVALID_ARGUMENT;
     }
     return JOBBER_INTERNAL;
+}
+
+std::string ConditionPrefix(std::string_view sqlstate) {
+    if (sqlstate == "25006") return "database is read-only: ";
+    // disk_full, and the out-of-space errors of the storage layer (could not extend file).
+    if (sqlstate == "53100") return "database is full: ";
+    return "";
 }
 
 std::string ConnectionMessage(PGconn* conn) {
@@ -59,8 +69,8 @@ void ThrowResultError(PGconn* conn, const PGresult* result, const std::string& c
     }
     const std::string sqlstate = state != nullptr ? state : "";
     if (!sqlstate.empty()) message += " (SQLSTATE " + sqlstate + ")";
-    throw sdk::Error(sqlstate.empty() ? JOBBER_INTERNAL : CodeForSqlstate(sqlstate), context + ": " + message, 0,
-                     sqlstate);
+    throw sdk::Error(sqlstate.empty() ? JOBBER_INTERNAL : CodeForSqlstate(sqlstate),
+                     ConditionPrefix(sqlstate) + context + ": " + message, 0, sqlstate);
 }
 
 void ThrowConnectionError(PGconn* conn, const std::string& context) {

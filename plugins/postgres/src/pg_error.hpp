@@ -10,10 +10,14 @@
 
 namespace jobber::postgres {
 
-// The jobber code for a SQLSTATE: connection problems, shutdowns and resource shortages are
-// UNAVAILABLE (a retry may help), 57014 (query_canceled) is CANCELLED, errors in the query or its
+// The jobber code for a SQLSTATE: connection problems, shutdowns, resource shortages and a
+// read-only server are UNAVAILABLE (a retry may help), 57014 (query_canceled) is CANCELLED, errors in the query or its
 // data are INVALID_ARGUMENT, the rest INTERNAL.
 jobber_code CodeForSqlstate(std::string_view sqlstate);
+
+// "database is read-only: " (25006) or "database is full: " (53100), else empty: the operator
+// conditions an error message leads with, so the job error names the cause first.
+std::string ConditionPrefix(std::string_view sqlstate);
 
 // Throws sdk::Error for a failed result (or a null one, which means the connection failed):
 // "<context>: <primary message> (SQLSTATE xxxxx)", with the SQLSTATE attached. A connection that
