@@ -56,4 +56,12 @@ configure_and_build "$out/release" ""
 source "$root/tests/services/lib.sh"
 trap jobber_stop_services EXIT
 jobber_start_services
+# The integration tests skip when their server is missing, which is right for a developer's partial
+# machine but would hide a broken install here: every service must be up before anything runs.
+for var in JOBBER_TEST_POSTGRES_URI JOBBER_TEST_MYSQL_DSN JOBBER_TEST_REDIS_ADDRESS JOBBER_TEST_AMQP_URL; do
+  if [[ -z "${!var:-}" ]]; then
+    echo "FATAL: $var is unset: its throw-away server did not start (see the WARNING above)" >&2
+    exit 1
+  fi
+done
 ctest --test-dir "$out/release" --output-on-failure -j "$jobs" --timeout 300
