@@ -81,6 +81,18 @@ struct JobCopy {
 };
 
 struct JobWriteSpec {
+    JobWriteSpec() = default;
+    JobWriteSpec(int32_t new_state,
+                 std::string new_token,
+                 std::string new_body,
+                 int64_t new_ttl_ms = 0,
+                 std::string listed_queue = {})
+        : state(new_state),
+          token(std::move(new_token)),
+          body(std::move(new_body)),
+          ttl_ms(new_ttl_ms),
+          queue(std::move(listed_queue)) {}
+
     int32_t state = JOBBER_JOB_PENDING;
     std::string token;
     std::string body;
