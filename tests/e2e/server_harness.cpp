@@ -580,6 +580,27 @@ void CreateSourceDb(const fs::path& path, const std::string& extra_sql) {
 
 // ---- the server -----------------------------------------------------------------------------------------------------
 
+std::string YamlQuote(const std::string& text) {
+    std::string quoted = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+    }
+    return quoted + "\"";
+}
+
+namespace {
+
+// Instances of a db: or results: section, each under its name.
+void WriteBackends(std::ostream& y, const std::map<std::string, BackendConfig>& backends) {
+    for (const auto& [name, backend] : backends) {
+        y << "  " << name << ":\n    type: " << backend.type << "\n";
+        for (const auto& [key, value] : backend.keys) y << "    " << key << ": " << value << "\n";
+    }
+}
+
+}  // namespace
+
 ServerHarness::ServerHarness(ServerConfig config) : config_(std::move(config)), port_(FreeLoopbackPort()) {}
 
 ServerHarness::~ServerHarness() {
@@ -595,10 +616,23 @@ std::string ServerHarness::ConfigYaml() const {
     y << "  auth_token: \"" << config_.auth_token << "\"\n";
     y << "  shutdown_grace: " << config_.shutdown_grace << "\n";
     if (config_.max_body_bytes) y << "  max_body_bytes: " << *config_.max_body_bytes << "\n";
-    y << "job_queue:\n  broker:\n    type: memory\n  state:\n    type: memory\n";
-    y << "db:\n  demo:\n    type: sqlite\n    dsn: \"" << source_db().string() << "\"\n    max_connections: 8\n";
-    y << "results:\n  demo_results:\n    type: sqlite\n    dsn: \"" << results_db().string() << "\"\n";
-    y << "    results_table: \"results_%s\"\n";
+    y << "job_queue:\n";
+    if (config_.job_queue_yaml.empty()) {
+        y << "  broker:\n    type: memory\n  state:\n    type: memory\n";
+    } else {
+        y << config_.job_queue_yaml;
+    }
+    y << "db:\n";
+    if (config_.sqlite_backends) {
+        y << "  demo:\n    type: sqlite\n    dsn: \"" << source_db().string() << "\"\n    max_connections: 8\n";
+    }
+    WriteBackends(y, config_.databases);
+    y << "results:\n";
+    if (config_.sqlite_backends) {
+        y << "  demo_results:\n    type: sqlite\n    dsn: \"" << results_db().string() << "\"\n";
+        y << "    results_table: \"results_%s\"\n";
+    }
+    WriteBackends(y, config_.results_backends);
     y << config_.extra_yaml;
     return y.str();
 }
@@ -619,9 +653,10 @@ void ServerHarness::Prepare() {
     WriteFile(config_path(), ConfigYaml());
     fs::create_directories(sql_dir());
     if (config_.demo_tasks) fs::copy_file(RepoRoot() / "sql" / "demo" / "tasks.sql", sql_dir() / "demo.sql");
-    WriteFile(sql_dir() / "e2e.sql", TestTasksSql());
+    // The test tasks and the seeded database are SQLite's.
+    if (config_.sqlite_backends) WriteFile(sql_dir() / "e2e.sql", TestTasksSql());
     for (const auto& [name, text] : config_.task_files) WriteFile(sql_dir() / name, text);
-    CreateSourceDb(source_db(), config_.source_sql);
+    if (config_.sqlite_backends) CreateSourceDb(source_db(), config_.source_sql);
     files_written_ = true;
 }
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace jobber::e2e {
@@ -155,6 +156,15 @@ std::string DescribeRow(const std::vector<std::optional<std::string>>& row);
 
 // ---- the server ---------------------------------------------------------------------------------------------------
 
+// One instance of the db: or results: section. Values are written as they are: quote text with YamlQuote.
+struct BackendConfig {
+    std::string type;                                       // the plugin: sqlite, postgres, mysql, ...
+    std::vector<std::pair<std::string, std::string>> keys;  // the instance's other keys, in order
+};
+
+// `text` as a double-quoted YAML scalar (backslashes and quotes escaped): for DSNs and paths.
+std::string YamlQuote(const std::string& text);
+
 struct ServerConfig {
     std::string auth_token;                       // server.auth_token
     std::optional<size_t> max_body_bytes;         // server.max_body_bytes
@@ -167,6 +177,15 @@ struct ServerConfig {
     std::map<std::string, std::string> task_files;  // extra .sql files, name -> text
     std::string source_sql;                         // run on the source database after the demo seed
     std::string extra_yaml;                         // appended to the config as is
+
+    // The SQLite source `demo` (seeded source.db) and results backend `demo_results` (results.db), with the
+    // SQLite tasks of TestTasksSql. Turn off for servers on other engines only (set demo_tasks off too).
+    bool sqlite_backends = true;
+    std::map<std::string, BackendConfig> databases;         // more db: instances, by name
+    std::map<std::string, BackendConfig> results_backends;  // more results: instances, by name
+    // The body of the job_queue: section, indented by two spaces ("  broker:\n    type: redis\n..."); empty:
+    // the in-process memory broker and state store.
+    std::string job_queue_yaml;
 };
 
 // The task files every default server gets besides the demo tasks (see server_harness.cpp).

@@ -143,7 +143,10 @@ void QueryRegistry::ReaperLoop() {
             lock.lock();
             if (waiting) next = std::min(next, std::chrono::steady_clock::now() + kRecheckUnattached);
         }
-        if (generation_ != seen) continue;  // registered while the lock was released: look again
+        // Registered, or told to stop, while the lock was released for the kills: look again. A stop
+        // whose notify came during a KILL round trip would otherwise be slept through (up to an
+        // hour), hanging the destructor's join.
+        if (generation_ != seen || stopping_) continue;
         changed_.wait_until(lock, next);
     }
 }

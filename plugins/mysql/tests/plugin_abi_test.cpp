@@ -1,7 +1,6 @@
 // Drives the built libjobber_mysql.so only through its exported C entry points and vtables, as
 // the host does: manifest, a query streamed through the Arrow C stream, a cancel through the
 // vtable, and a results table written and published.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include "jobber/sdk/batch.hpp"
 #include "jobber/sdk/columns.hpp"
 #include "jobber/sdk/error.hpp"
+#include "jobber/testing/plugin_abi_loader.hpp"
 #include "test_support.hpp"
 
 namespace jobber::mysql {
@@ -24,36 +24,14 @@ namespace {
 using namespace testing;
 using namespace std::chrono_literals;
 
-struct LoadedPlugin {
-    const jobber_manifest* manifest = nullptr;
-    jobber_plugin_vtables vtables{};
-    jobber_code init_code = JOBBER_UNKNOWN;
-};
-
 void IgnoreLog(void*, int32_t, const char*, const char*) {}
 const jobber_host_api kHost = {sizeof(jobber_host_api), nullptr, &IgnoreLog};
 
+using jobber::testing::LoadedPlugin;
+
 // Loaded once per process and never unloaded, as the host does.
 const LoadedPlugin& Plugin() {
-    static const LoadedPlugin plugin = [] {
-        LoadedPlugin p;
-        void* handle = dlopen(JOBBER_MYSQL_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            ADD_FAILURE() << "dlopen " << JOBBER_MYSQL_PLUGIN_PATH << ": " << dlerror();
-            return p;
-        }
-        auto manifest = reinterpret_cast<jobber_plugin_manifest_fn>(dlsym(handle, JOBBER_PLUGIN_MANIFEST_SYMBOL));
-        auto init = reinterpret_cast<jobber_plugin_init_fn>(dlsym(handle, JOBBER_PLUGIN_INIT_SYMBOL));
-        if (manifest == nullptr || init == nullptr) {
-            ADD_FAILURE() << "missing entry points";
-            return p;
-        }
-        p.manifest = manifest();
-        p.vtables.struct_size = sizeof(p.vtables);
-        sdk::ErrorSlot error;
-        p.init_code = init(&kHost, JOBBER_ABI_MINOR, &p.vtables, error.get());
-        return p;
-    }();
+    static const LoadedPlugin plugin = jobber::testing::LoadPluginForAbiTest(JOBBER_MYSQL_PLUGIN_PATH, &kHost);
     return plugin;
 }
 

@@ -6,19 +6,19 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "jobber/sdk/batch.hpp"
 #include "jobber/sdk/roles.hpp"
 #include "jobber/sdk/time.hpp"
+#include "jobber/testing/role_test_support.hpp"
 #include "mysql_connection.hpp"
 #include "mysql_dsn.hpp"
 
@@ -50,6 +50,14 @@ inline std::string ResultsDsn() {
 inline std::string UniqueName(const std::string& prefix) {
     static std::atomic<int> counter{0};
     return prefix + "_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+}
+
+// `dsn` with its database replaced by `database` (the query string, if any, kept).
+inline std::string WithDatabase(const std::string& dsn, const std::string& database) {
+    const size_t query = dsn.find('?');
+    const size_t slash = dsn.rfind('/', query);
+    if (slash == std::string::npos || slash < dsn.find("://") + 3) return dsn;
+    return dsn.substr(0, slash + 1) + database + (query == std::string::npos ? "" : dsn.substr(query));
 }
 
 inline ConnectionOptions AdminOptions(const std::string& dsn) {
@@ -93,85 +101,60 @@ private:
     MysqlConnection connection_;
 };
 
-inline sdk::OpenArgs Args(std::vector<std::pair<std::string, std::string>> config) {
-    std::vector<jobber_kv> kvs;
-    for (const auto& [key, value] : config) kvs.push_back({key.c_str(), value.c_str()});
-    return sdk::OpenArgs{"test", sdk::Config(kvs.data(), static_cast<uint32_t>(kvs.size()))};
-}
+// A fresh database on the test server (the test user may create `jobber_%` ones), dropped with
+// everything in it: tests that sweep or list every table of a database see only their own.
+class TestDatabase {
+public:
+    explicit TestDatabase(const std::string& label) : name_(UniqueName("jobber_" + label)) {
+        Admin(SourceDsn()).Exec("CREATE DATABASE `" + name_ + "` CHARACTER SET utf8mb4");
+        dsn_ = WithDatabase(SourceDsn(), name_);
+    }
+    TestDatabase(const TestDatabase&) = delete;
+    TestDatabase& operator=(const TestDatabase&) = delete;
+    ~TestDatabase() {
+        try {
+            Admin(SourceDsn()).Exec("DROP DATABASE IF EXISTS `" + name_ + "`");
+        } catch (const std::exception& e) {
+            // A leftover database must not fail a test; the server is thrown away after the run.
+            std::fprintf(stderr, "cannot drop test database %s: %s\n", name_.c_str(), e.what());
+        }
+    }
+    const std::string& name() const { return name_; }
+    // The test DSN on this database.
+    const std::string& dsn() const { return dsn_; }
 
-inline jobber_value NullValue() {
-    return jobber_value{JOBBER_VALUE_NULL, 0, 0, 0.0, nullptr, 0};
-}
-inline jobber_value BoolValue(bool v) {
-    return jobber_value{JOBBER_VALUE_BOOL, v ? 1 : 0, 0, 0.0, nullptr, 0};
-}
-inline jobber_value IntValue(int64_t v) {
-    return jobber_value{JOBBER_VALUE_INT64, 0, v, 0.0, nullptr, 0};
-}
-inline jobber_value DoubleValue(double v) {
-    return jobber_value{JOBBER_VALUE_DOUBLE, 0, 0, v, nullptr, 0};
-}
-// Borrows `text`: it must outlive the query.
-inline jobber_value TextValue(std::string_view text) {
-    return jobber_value{JOBBER_VALUE_TEXT, 0, 0, 0.0, text.data(), text.size()};
-}
+private:
+    std::string name_;
+    std::string dsn_;
+};
 
-// Query borrows `task` and `sql`, so they must outlive its use.
-inline sdk::Query MakeQuery(std::string_view task, std::string_view sql, uint64_t id = 1) {
-    sdk::Query query;
-    query.id = id;
-    query.task_name = task;
-    query.sql = sql;
-    return query;
+// Open arguments, query values, queries and stream reading come from the SDK's testing helpers.
+using jobber::testing::BoolValue;
+using jobber::testing::DoubleValue;
+using jobber::testing::IntValue;
+using jobber::testing::MakeQuery;
+using jobber::testing::NullValue;
+using jobber::testing::TextValue;
+
+inline sdk::OpenArgs Args(const std::vector<std::pair<std::string, std::string>>& config) {
+    return jobber::testing::MakeOpenArgs(config);
 }
 
 inline std::vector<sdk::OwnedArray> Drain(sdk::RowStream& stream) {
-    std::vector<sdk::OwnedArray> batches;
-    for (;;) {
-        ArrowArray array{};
-        if (!stream.Next(&array)) break;
-        batches.emplace_back(&array);
-    }
-    return batches;
+    return jobber::testing::DrainStream(stream);
 }
+
+// DOUBLE cells with 17 significant digits: what the value really is, not its shortest text.
+constexpr int kDoubleDigits = 17;
 
 // One cell as text: "NULL", numbers, "true"/"false", dates and timestamps formatted.
 inline std::string Cell(const sdk::BatchView& view, size_t column, int64_t row) {
-    if (view.IsNull(column, row)) return "NULL";
-    switch (view.schema()[column].type) {
-        case sdk::ColumnType::kBigInt:
-            return std::to_string(view.Int64(column, row));
-        case sdk::ColumnType::kDouble: {
-            std::ostringstream out;
-            out.precision(17);
-            out << view.Double(column, row);
-            return out.str();
-        }
-        case sdk::ColumnType::kBoolean:
-            return view.Bool(column, row) ? "true" : "false";
-        case sdk::ColumnType::kDate:
-            return sdk::FormatDate(view.Date(column, row));
-        case sdk::ColumnType::kTimestamp:
-            return sdk::FormatTimestamp(view.Int64(column, row));
-        case sdk::ColumnType::kDecimal:
-        case sdk::ColumnType::kText:
-            return std::string(view.Text(column, row));
-    }
-    return "?";
+    return jobber::testing::CellText(view, column, row, kDoubleDigits);
 }
 
 // Every row of every batch as "c1|c2|...".
 inline std::vector<std::string> AllRows(const std::vector<sdk::OwnedArray>& batches, const sdk::Schema& schema) {
-    std::vector<std::string> rows;
-    for (const auto& batch : batches) {
-        sdk::BatchView view(*batch, schema);
-        for (int64_t r = 0; r < view.rows(); ++r) {
-            std::string line;
-            for (size_t c = 0; c < view.columns(); ++c) line += (c > 0 ? "|" : "") + Cell(view, c, r);
-            rows.push_back(line);
-        }
-    }
-    return rows;
+    return jobber::testing::BatchRowsText(batches, schema, kDoubleDigits);
 }
 
 inline std::string TypesOf(const sdk::Schema& schema) {

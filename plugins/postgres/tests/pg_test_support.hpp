@@ -7,16 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -24,6 +21,7 @@
 #include "jobber/sdk/batch.hpp"
 #include "jobber/sdk/roles.hpp"
 #include "jobber/sdk/time.hpp"
+#include "jobber/testing/role_test_support.hpp"
 
 namespace jobber::postgres::testing {
 
@@ -134,83 +132,31 @@ private:
     std::string dsn_;
 };
 
-inline sdk::OpenArgs Args(std::vector<std::pair<std::string, std::string>> config) {
-    std::vector<jobber_kv> kvs;
-    for (const auto& [key, value] : config) kvs.push_back({key.c_str(), value.c_str()});
-    return sdk::OpenArgs{"test", sdk::Config(kvs.data(), static_cast<uint32_t>(kvs.size()))};
-}
+// Open arguments, query values, queries and stream reading come from the SDK's testing helpers.
+using jobber::testing::BoolValue;
+using jobber::testing::IntValue;
+using jobber::testing::MakeQuery;
+using jobber::testing::NullValue;
+using jobber::testing::TextValue;
 
-inline jobber_value NullValue() {
-    return jobber_value{JOBBER_VALUE_NULL, 0, 0, 0.0, nullptr, 0};
-}
-inline jobber_value IntValue(int64_t v) {
-    return jobber_value{JOBBER_VALUE_INT64, 0, v, 0.0, nullptr, 0};
-}
-inline jobber_value BoolValue(bool v) {
-    return jobber_value{JOBBER_VALUE_BOOL, v ? 1 : 0, 0, 0.0, nullptr, 0};
-}
-// Borrows `text`: it must outlive the query (string literals do).
-inline jobber_value TextValue(std::string_view text) {
-    return jobber_value{JOBBER_VALUE_TEXT, 0, 0, 0.0, text.data(), text.size()};
-}
-
-// Query borrows `task` and `sql` (string_views), so they must outlive its use.
-inline sdk::Query MakeQuery(std::string_view task, std::string_view sql, uint64_t id = 1) {
-    sdk::Query query;
-    query.id = id;
-    query.task_name = task;
-    query.sql = sql;
-    return query;
+inline sdk::OpenArgs Args(const std::vector<std::pair<std::string, std::string>>& config) {
+    return jobber::testing::MakeOpenArgs(config);
 }
 
 // Every batch of a stream, in order.
 inline std::vector<sdk::OwnedArray> Drain(sdk::RowStream& stream) {
-    std::vector<sdk::OwnedArray> batches;
-    for (;;) {
-        ArrowArray array{};
-        if (!stream.Next(&array)) break;
-        batches.emplace_back(&array);
-    }
-    return batches;
+    return jobber::testing::DrainStream(stream);
 }
 
-// One cell as text, for compact assertions: "NULL", numbers, "true"/"false", dates and timestamps
-// as sdk/time.hpp formats them.
+// One cell as text, for compact assertions: "NULL", numbers (DOUBLE as its shortest exact text),
+// "true"/"false", dates and timestamps as sdk/time.hpp formats them.
 inline std::string Cell(const sdk::BatchView& view, size_t column, int64_t row) {
-    if (view.IsNull(column, row)) return "NULL";
-    switch (view.schema()[column].type) {
-        case sdk::ColumnType::kBigInt:
-            return std::to_string(view.Int64(column, row));
-        case sdk::ColumnType::kDouble: {
-            char buffer[32];
-            auto result = std::to_chars(buffer, buffer + sizeof(buffer), view.Double(column, row));
-            return std::string(buffer, result.ptr);
-        }
-        case sdk::ColumnType::kBoolean:
-            return view.Bool(column, row) ? "true" : "false";
-        case sdk::ColumnType::kDate:
-            return sdk::FormatDate(view.Date(column, row));
-        case sdk::ColumnType::kTimestamp:
-            return sdk::FormatTimestamp(view.Int64(column, row));
-        case sdk::ColumnType::kDecimal:
-        case sdk::ColumnType::kText:
-            return std::string(view.Text(column, row));
-    }
-    return "?";
+    return jobber::testing::CellText(view, column, row);
 }
 
 // Every row of every batch, cells joined with '|'.
 inline std::vector<std::string> Rows(const std::vector<sdk::OwnedArray>& batches, const sdk::Schema& schema) {
-    std::vector<std::string> rows;
-    for (const auto& batch : batches) {
-        sdk::BatchView view(*batch, schema);
-        for (int64_t r = 0; r < view.rows(); ++r) {
-            std::string row;
-            for (size_t c = 0; c < view.columns(); ++c) row += (c > 0 ? "|" : "") + Cell(view, c, r);
-            rows.push_back(row);
-        }
-    }
-    return rows;
+    return jobber::testing::BatchRowsText(batches, schema);
 }
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes; returns its last value.

@@ -1,6 +1,5 @@
 // Drives the built libjobber_sqlite.so only through its exported C entry points and vtables,
 // as the host does: proves the boundary, not just the C++ classes.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "jobber/sdk/batch.hpp"
 #include "jobber/sdk/columns.hpp"
 #include "jobber/sdk/error.hpp"
+#include "jobber/testing/plugin_abi_loader.hpp"
 #include "test_support.hpp"
 
 namespace jobber::sqlite {
@@ -22,12 +22,6 @@ namespace {
 
 using testing::Db;
 using testing::TempDir;
-
-struct LoadedPlugin {
-    const jobber_manifest* manifest = nullptr;
-    jobber_plugin_vtables vtables{};
-    jobber_code init_code = JOBBER_UNKNOWN;
-};
 
 std::mutex log_mutex;
 std::vector<std::string> log_lines;
@@ -39,27 +33,11 @@ void CaptureLog(void* /*host*/, int32_t level, const char* component, const char
 
 const jobber_host_api kHost = {sizeof(jobber_host_api), nullptr, &CaptureLog};
 
+using jobber::testing::LoadedPlugin;
+
 // Loaded once per process and never unloaded, as the host does.
 const LoadedPlugin& Plugin() {
-    static const LoadedPlugin plugin = [] {
-        LoadedPlugin p;
-        void* handle = dlopen(JOBBER_SQLITE_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            ADD_FAILURE() << "dlopen " << JOBBER_SQLITE_PLUGIN_PATH << ": " << dlerror();
-            return p;
-        }
-        auto manifest = reinterpret_cast<jobber_plugin_manifest_fn>(dlsym(handle, JOBBER_PLUGIN_MANIFEST_SYMBOL));
-        auto init = reinterpret_cast<jobber_plugin_init_fn>(dlsym(handle, JOBBER_PLUGIN_INIT_SYMBOL));
-        if (manifest == nullptr || init == nullptr || dlsym(handle, JOBBER_PLUGIN_SHUTDOWN_SYMBOL) == nullptr) {
-            ADD_FAILURE() << "missing entry points";
-            return p;
-        }
-        p.manifest = manifest();
-        p.vtables.struct_size = sizeof(p.vtables);
-        sdk::ErrorSlot error;
-        p.init_code = init(&kHost, JOBBER_ABI_MINOR, &p.vtables, error.get());
-        return p;
-    }();
+    static const LoadedPlugin plugin = jobber::testing::LoadPluginForAbiTest(JOBBER_SQLITE_PLUGIN_PATH, &kHost);
     return plugin;
 }
 

@@ -7,16 +7,15 @@
 
 #include <filesystem>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "jobber/sdk/batch.hpp"
 #include "jobber/sdk/roles.hpp"
 #include "jobber/sdk/time.hpp"
+#include "jobber/testing/role_test_support.hpp"
 
 namespace jobber::sqlite::testing {
 
@@ -93,47 +92,21 @@ private:
     sqlite3* db_ = nullptr;
 };
 
-inline sdk::OpenArgs Args(std::vector<std::pair<std::string, std::string>> config) {
-    std::vector<jobber_kv> kvs;
-    for (const auto& [key, value] : config) kvs.push_back({key.c_str(), value.c_str()});
-    return sdk::OpenArgs{"test", sdk::Config(kvs.data(), static_cast<uint32_t>(kvs.size()))};
-}
+// Open arguments, query values, queries and stream reading come from the SDK's testing helpers.
+using jobber::testing::BoolValue;
+using jobber::testing::DoubleValue;
+using jobber::testing::IntValue;
+using jobber::testing::MakeQuery;
+using jobber::testing::NullValue;
+using jobber::testing::TextValue;
 
-inline jobber_value NullValue() {
-    return jobber_value{JOBBER_VALUE_NULL, 0, 0, 0.0, nullptr, 0};
-}
-inline jobber_value BoolValue(bool v) {
-    return jobber_value{JOBBER_VALUE_BOOL, v ? 1 : 0, 0, 0.0, nullptr, 0};
-}
-inline jobber_value IntValue(int64_t v) {
-    return jobber_value{JOBBER_VALUE_INT64, 0, v, 0.0, nullptr, 0};
-}
-inline jobber_value DoubleValue(double v) {
-    return jobber_value{JOBBER_VALUE_DOUBLE, 0, 0, v, nullptr, 0};
-}
-// Borrows `text`: it must outlive the query (string literals do).
-inline jobber_value TextValue(std::string_view text) {
-    return jobber_value{JOBBER_VALUE_TEXT, 0, 0, 0.0, text.data(), text.size()};
-}
-
-// Query borrows `task` and `sql` (string_views), so they must outlive its use.
-inline sdk::Query MakeQuery(std::string_view task, std::string_view sql, uint64_t id = 1) {
-    sdk::Query query;
-    query.id = id;
-    query.task_name = task;
-    query.sql = sql;
-    return query;
+inline sdk::OpenArgs Args(const std::vector<std::pair<std::string, std::string>>& config) {
+    return jobber::testing::MakeOpenArgs(config);
 }
 
 // Every batch of a stream, in order.
 inline std::vector<sdk::OwnedArray> Drain(sdk::RowStream& stream) {
-    std::vector<sdk::OwnedArray> batches;
-    for (;;) {
-        ArrowArray array{};
-        if (!stream.Next(&array)) break;
-        batches.emplace_back(&array);
-    }
-    return batches;
+    return jobber::testing::DrainStream(stream);
 }
 
 // Bytes held by the buffers of a batch built by BatchBuilder (for text: offsets and data).
@@ -162,29 +135,11 @@ inline size_t BatchBytes(const ArrowArray& batch, const sdk::Schema& schema) {
     return total;
 }
 
-// One cell as text, for compact assertions: "NULL", numbers, "true"/"false", dates and
-// timestamps formatted like the results backend stores them.
+// One cell as text, for compact assertions: "NULL", numbers (DOUBLE with 6 significant digits,
+// as an ostream writes it), "true"/"false", dates and timestamps formatted like the results
+// backend stores them.
 inline std::string Cell(const sdk::BatchView& view, size_t column, int64_t row) {
-    if (view.IsNull(column, row)) return "NULL";
-    switch (view.schema()[column].type) {
-        case sdk::ColumnType::kBigInt:
-            return std::to_string(view.Int64(column, row));
-        case sdk::ColumnType::kDouble: {
-            std::ostringstream out;
-            out << view.Double(column, row);
-            return out.str();
-        }
-        case sdk::ColumnType::kBoolean:
-            return view.Bool(column, row) ? "true" : "false";
-        case sdk::ColumnType::kDate:
-            return sdk::FormatDate(view.Date(column, row));
-        case sdk::ColumnType::kTimestamp:
-            return sdk::FormatTimestamp(view.Int64(column, row));
-        case sdk::ColumnType::kDecimal:
-        case sdk::ColumnType::kText:
-            return std::string(view.Text(column, row));
-    }
-    return "?";
+    return jobber::testing::CellText(view, column, row, 6);
 }
 
 }  // namespace jobber::sqlite::testing

@@ -1,7 +1,6 @@
 // End to end through the HTTP API with MySQL as source and results backend: every type, NULLs,
 // unicode, zero rows, cancel of SELECT SLEEP(30), timeouts, a database that is down, and jobs
-// between SQLite and MySQL in both directions. (MySQL <-> PostgreSQL jobs come with the postgres
-// plugin's integration tests.)
+// between SQLite and MySQL in both directions. (MySQL <-> PostgreSQL jobs: tests/integration/cross_engine.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -82,21 +81,13 @@ protected:
         ServerConfig config;
         config.demo_tasks = false;
         config.task_files["mysql.sql"] = TaskFile();
+        // MySQL backends next to the harness's SQLite ones.
+        config.databases["my"] = BackendConfig{"mysql", {{"dsn", YamlQuote(source_dsn_)}, {"max_connections", "2"}}};
+        config.databases["mydown"] = BackendConfig{
+            "mysql", {{"dsn", YamlQuote("mysql://nobody:pw@127.0.0.1:1/none")}, {"connect_timeout", "2s"}}};
+        config.results_backends["my_results"] =
+            BackendConfig{"mysql", {{"dsn", YamlQuote(results_dsn_)}, {"results_table", YamlQuote("results_%s")}}};
         server_ = std::make_unique<ServerHarness>(config);
-        server_->Prepare();
-        // The harness writes SQLite backends; add the MySQL ones next to them.
-        std::string yaml = server_->ConfigYaml();
-        const std::string db_section = "db:\n";
-        const size_t at = yaml.find(db_section);
-        ASSERT_NE(at, std::string::npos) << yaml;
-        yaml.insert(at + db_section.size(),
-                    "  my:\n    type: mysql\n    dsn: \"" + source_dsn_ +
-                        "\"\n    max_connections: 2\n"
-                        "  mydown:\n    type: mysql\n    dsn: \"mysql://nobody:pw@127.0.0.1:1/none\"\n"
-                        "    connect_timeout: 2s\n");
-        yaml +=
-            "  my_results:\n    type: mysql\n    dsn: \"" + results_dsn_ + "\"\n    results_table: \"results_%s\"\n";
-        WriteFile(server_->config_path(), yaml);
         server_->Start();
     }
 

@@ -1,7 +1,5 @@
 #include "postgres_e2e.hpp"
 
-#include <filesystem>
-
 namespace jobber::postgres::e2e {
 
 PgServer::PgServer(PgServerOptions options) {
@@ -9,28 +7,23 @@ PgServer::PgServer(PgServerOptions options) {
     psql_ = std::make_unique<testing::Psql>(schema_->dsn());
     if (!options.source_sql.empty()) psql_->Exec(options.source_sql);
 
+    const std::string dsn = jobber::e2e::YamlQuote(schema_->dsn());
     jobber::e2e::ServerConfig config;
     config.demo_tasks = false;
+    config.sqlite_backends = false;  // this server has only PostgreSQL databases
+    config.app_keys["expiry_sweep_interval"] = options.sweep_interval;
     config.task_files["postgres.sql"] = options.tasks;
+    config.databases["pg"] = jobber::e2e::BackendConfig{
+        "postgres",
+        {{"dsn", dsn}, {"max_connections", std::to_string(options.max_connections)}, {"connect_timeout", "2s"}}};
+    config.results_backends["pg_results"] =
+        jobber::e2e::BackendConfig{"postgres",
+                                   {{"dsn", dsn},
+                                    {"results_table", jobber::e2e::YamlQuote("results_%s")},
+                                    {"unlogged", "true"},
+                                    {"copy_format", options.copy_format},
+                                    {"connect_timeout", "2s"}}};
     harness_ = std::make_unique<jobber::e2e::ServerHarness>(config);
-    harness_->Prepare();
-    // The harness's own tasks are SQLite SQL; this server has only PostgreSQL databases.
-    std::filesystem::remove(harness_->sql_dir() / "e2e.sql");
-    const std::string dsn = schema_->dsn();
-    jobber::e2e::WriteFile(
-        harness_->config_path(),
-        "app:\n  log_level: info\n  default_job_ttl: 1h\n  expiry_sweep_interval: " + options.sweep_interval +
-            "\n"
-            "server:\n  address: \"127.0.0.1:" +
-            std::to_string(harness_->port()) +
-            "\"\n  shutdown_grace: 5s\n"
-            "job_queue:\n  broker:\n    type: memory\n  state:\n    type: memory\n"
-            "db:\n  pg:\n    type: postgres\n    dsn: \"" +
-            dsn + "\"\n    max_connections: " + std::to_string(options.max_connections) +
-            "\n    connect_timeout: 2s\n"
-            "results:\n  pg_results:\n    type: postgres\n    dsn: \"" +
-            dsn + "\"\n    results_table: \"results_%s\"\n    unlogged: true\n    copy_format: " + options.copy_format +
-            "\n    connect_timeout: 2s\n");
 }
 
 PgServer::~PgServer() {
