@@ -1,31 +1,52 @@
 #!/usr/bin/env bash
-# Small-job throughput through the HTTP API with the Redis broker and state store, against pgbench doing the same
-# database work with no queue, in one run. Prints jobs/s of each, the ratios, and Redis commands per job.
+# Small-job throughput through the HTTP API against pgbench doing the same database work with no queue, both on
+# the same throw-away PostgreSQL server in the same run (issue #5). Prints jobs/s of each, their ratio (target: at
+# least 0.8) and, for brokers on Redis, Redis commands per job.
 #
-#   bench/redis/run_bench.sh [BUILD_DIR]        (default: ./build; needs sql-jobber and libjobber_redis.so built)
-#   JOBS=2000 THREADS=8 WORKERS=8 bench/redis/run_bench.sh build   (KEEP=1 keeps the logs and databases)
+#   bench/redis/run_bench.sh [BUILD_DIR]            (default: ./build; needs sql-jobber and the plugins built)
+#   JOBS=2000 THREADS=8 WORKERS=8 REPEAT=3 bench/redis/run_bench.sh build
+#   BENCH_BROKER="redis memory" bench/redis/run_bench.sh build     (several brokers, each against the same pgbench)
+#   KEEP=1 ...                                      (keeps logs, configs and the services' directories)
 #
-# Starts its own throw-away Redis (tests/services/redis.sh) and, when tests/services/postgres.sh is there, its own
-# PostgreSQL. Runs, each on a fresh results database:
-#   1. sql-jobber, Redis broker + state, WORKERS workers, THREADS HTTP clients posting JOBS jobs of a 10-row query;
-#   2. the same with the in-process memory broker + state (the cost of a networked queue);
-#   3. pgbench, THREADS clients, JOBS transactions of "CREATE TABLE t AS <the same 10-row query>; DROP TABLE t".
-# The sql-jobber runs use PostgreSQL as source and results database when the postgres plugin is built and a server
-# is available (the same work pgbench does); otherwise SQLite, and the pgbench comparison is across databases.
+# BENCH_BROKER names templates in BENCH_BROKER_DIR (default bench/redis/brokers): <name>.yaml is the `job_queue:`
+# section, with @VAR@ taken from the environment and @KEY_PREFIX@ set per run; its first line `# services: a b`
+# names the tests/services/<a>.sh scripts that start what it needs. Add a template to bench another broker.
+#
+# Each repetition gets a fresh database cloned from a template holding the source rows, and runs, in alternating
+# order, every broker's sql-jobber and pgbench:
+#   sql-jobber: source and results = that PostgreSQL database, WORKERS workers; http_load (C, keep-alive) posts
+#     JOBS jobs of `SELECT * FROM entries WHERE user_id = $1 LIMIT 10` from THREADS connections; the clock runs
+#     from the first POST to the moment the server's jobber_jobs_total counts them all final. Every job's state is
+#     then checked through GET /jobs/{id}, outside the clock.
+#   pgbench: THREADS clients (-j THREADS), JOBS transactions in all, each `CREATE TABLE t AS <the same query>` then
+#     `DROP TABLE t`.
+# The load average before each repetition is printed with it; the summary gives medians.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
 jobs="${JOBS:-2000}"
 threads="${THREADS:-8}"
 workers="${WORKERS:-8}"
+repeat="${REPEAT:-3}"
+brokers="${BENCH_BROKER:-redis}"
+broker_dir="${BENCH_BROKER_DIR:-$root/bench/redis/brokers}"
 bin="$build/bin/sql-jobber"
 plugins="$build/lib/sql-jobber/plugins"
 
-die() { echo "run_bench.sh: $*" >&2; exit 1; }
-[[ -x "$bin" ]] || die "no sql-jobber at $bin; build it first (cmake --build $build)"
-[[ -f "$plugins/libjobber_redis.so" ]] || die "no libjobber_redis.so in $plugins; build jobber_plugin_redis"
-command -v sqlite3 >/dev/null || die "sqlite3 is needed (apt-get install sqlite3)"
-command -v redis-cli >/dev/null || die "redis-cli is needed (apt-get install redis-tools)"
+die() {
+  echo "run_bench.sh: $*" >&2
+  exit 1
+}
+[[ -x "$bin" ]] || die "no sql-jobber at $bin; build it first (cmake --build $build --target sql-jobber)"
+[[ -f "$plugins/libjobber_postgres.so" ]] || die "no libjobber_postgres.so in $plugins; build jobber_plugin_postgres"
+for tool in cc psql pgbench curl python3; do
+  command -v "$tool" >/dev/null || die "$tool is needed (scripts/install-deps.sh installs it)"
+done
+for broker in $brokers; do
+  [[ -f "$broker_dir/$broker.yaml" ]] || die "no broker template $broker_dir/$broker.yaml"
+  [[ "$broker" == memory || -f "$plugins/libjobber_$broker.so" ]] ||
+    die "no libjobber_$broker.so in $plugins; build jobber_plugin_$broker"
+done
 
 work="$(mktemp -d /tmp/jobber-bench-redis.XXXXXX)"
 # The services run as nobody when we are root: they must be able to reach their directories.
@@ -36,32 +57,38 @@ mkdir -p "$JOBBER_SERVICES_DIR"
 source "$root/tests/services/lib.sh"
 server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   jobber_stop_services
   if [[ -n "${KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-# shellcheck source=/dev/null
-source "$root/tests/services/redis.sh" >/dev/null
-[[ -n "${JOBBER_TEST_REDIS_ADDRESS:-}" ]] || die "Redis did not start (see the warning above)"
-redis_port="${JOBBER_TEST_REDIS_ADDRESS##*:}"
-pg_uri=""
-if [[ -f "$root/tests/services/postgres.sh" ]] && command -v pgbench >/dev/null && command -v psql >/dev/null; then
+
+# Services: PostgreSQL for both sides, plus whatever the broker templates name.
+services="postgres"
+for broker in $brokers; do
+  services+=" $(sed -n '1s/^# services://p' "$broker_dir/$broker.yaml")"
+done
+for service in $(tr ' ' '\n' <<<"$services" | awk 'NF && !seen[$0]++'); do
+  [[ -f "$root/tests/services/$service.sh" ]] || die "no tests/services/$service.sh"
   # shellcheck source=/dev/null
-  source "$root/tests/services/postgres.sh" >/dev/null || true
-  pg_uri="${JOBBER_TEST_POSTGRES_URI:-}"
-fi
+  source "$root/tests/services/$service.sh" >/dev/null
+done
+[[ -n "${JOBBER_TEST_POSTGRES_URI:-}" ]] || die "PostgreSQL did not start (see the warning above)"
+pg_base="${JOBBER_TEST_POSTGRES_URI%/*}"
+redis_port=""
+[[ -n "${JOBBER_TEST_REDIS_ADDRESS:-}" ]] && redis_port="${JOBBER_TEST_REDIS_ADDRESS##*:}"
 
-backend=sqlite
-[[ -n "$pg_uri" && -f "$plugins/libjobber_postgres.so" ]] && backend=postgres
+cc -O2 -pthread -o "$work/http_load" "$root/bench/redis/http_load.c" || die "cannot build http_load.c"
 
-echo "== setup: $jobs jobs, $threads client threads, $workers workers; source/results: $backend;" \
-  "pgbench: $([[ -n "$pg_uri" ]] && echo yes || echo "no (no PostgreSQL)")"
-sqlite3 "$work/source.db" <"$root/sql/demo-data/seed.sql"
-if [[ -n "$pg_uri" ]]; then
-  psql -q -v ON_ERROR_STOP=1 "$pg_uri" >/dev/null <<'SQL'
+# The source rows, once, in a template database; each repetition clones it, so both sides of every repetition
+# start from the same catalog (sql-jobber keeps its tables, pgbench drops its own).
+psql -q -v ON_ERROR_STOP=1 "$JOBBER_TEST_POSTGRES_URI" >/dev/null <<'SQL'
 SET client_min_messages = warning;
-DROP TABLE IF EXISTS entries;
+CREATE DATABASE bench_template;
+\c bench_template
 CREATE TABLE entries AS
 SELECT i AS id, 'USER' || ((i * 7919 / 13) % 20 + 1) AS user_id,
        (((i * 7919) % 5000) + ((i * 104729) % 100) / 100.0)::numeric(12, 2) AS amount,
@@ -74,44 +101,44 @@ FROM generate_series(1::bigint, 100000) AS i;
 CREATE INDEX entries_user ON entries (user_id);
 ANALYZE entries;
 SQL
-fi
 
 mkdir -p "$work/sql"
-if [[ "$backend" == postgres ]]; then placeholder='$1'; else placeholder='?'; fi
-cat >"$work/sql/bench.sql" <<SQL
+cat >"$work/sql/bench.sql" <<'SQL'
 -- name: bench_rows
 -- db: src
 -- results: res
-SELECT * FROM entries WHERE user_id = $placeholder LIMIT 10;
+SELECT * FROM entries WHERE user_id = $1 LIMIT 10;
+SQL
+cat >"$work/pgbench.sql" <<'SQL'
+\set u random(1, 20)
+\set n random(1, 2000000000)
+CREATE TABLE bench_pg_:n AS SELECT * FROM entries WHERE user_id = 'USER' || :u LIMIT 10;
+DROP TABLE bench_pg_:n;
 SQL
 
-# run_jobber NAME BROKER_YAML -> prints the load generator's JSON line
+# Substitutes @VAR@ from the environment (and @KEY_PREFIX@) in a broker template, dropping its comment lines.
+render_template() {
+  KEY_PREFIX="$2" python3 - "$1" <<'PY'
+import os, re, sys
+text = "".join(line for line in open(sys.argv[1]) if not line.startswith("#"))
+def value(match):
+    name = match.group(1)
+    if name not in os.environ:
+        sys.exit("run_bench.sh: %s needs $%s (did its service start?)" % (sys.argv[1], name))
+    return os.environ[name]
+sys.stdout.write(re.sub(r"@([A-Za-z_][A-Za-z0-9_]*)@", value, text))
+PY
+}
+
+redis_commandstats() {
+  if [[ -n "$redis_port" ]]; then redis-cli -p "$redis_port" INFO commandstats; fi
+}
+
+# run_jobber BROKER DB NAME -> one JSON line: the load generator's, plus verification and Redis command counts.
 run_jobber() {
-  local name="$1" queue_yaml="$2" port db_yaml
+  local broker="$1" db="$2" name="$3" port queue_yaml
   port="$(jobber_free_port)"
-  if [[ "$backend" == postgres ]]; then
-    db_yaml="db:
-  src:
-    type: postgres
-    dsn: \"$pg_uri\"
-    max_connections: $workers
-results:
-  res:
-    type: postgres
-    dsn: \"$pg_uri\"
-    results_table: \"bench_${name}_%s\""
-  else
-    db_yaml="db:
-  src:
-    type: sqlite
-    dsn: \"$work/source.db\"
-    max_connections: $workers
-results:
-  res:
-    type: sqlite
-    dsn: \"$work/results-$name.db\"
-    results_table: \"results_%s\""
-  fi
+  queue_yaml="$(render_template "$broker_dir/$broker.yaml" "bench:$name:")"
   cat >"$work/$name.yaml" <<YAML
 app:
   log_level: warning
@@ -120,77 +147,116 @@ server:
   address: "127.0.0.1:$port"
 job_queue:
 $queue_yaml
-$db_yaml
+db:
+  src:
+    type: postgres
+    dsn: "$pg_base/$db"
+    max_connections: $workers
+results:
+  res:
+    type: postgres
+    dsn: "$pg_base/$db"
+    max_connections: $workers
+    results_table: "bench_%s"
 YAML
   "$bin" --config "$work/$name.yaml" --sql-directory "$work/sql" --queue bench \
     --worker-concurrency "$workers" >"$work/$name.log" 2>&1 &
   server_pid=$!
   JOBBER_WAIT_SECONDS=20 jobber_wait_for curl -sf "http://127.0.0.1:$port/health" ||
     die "sql-jobber ($name) did not start; its log: $(cat "$work/$name.log")"
-  python3 "$root/bench/redis/http_load.py" "$port" bench_rows "$jobs" "$threads"
+  redis_commandstats >"$work/$name.redis-before"
+  local load
+  load="$("$work/http_load" "$port" bench_rows "$jobs" "$threads" "$work/$name.ids")" ||
+    die "load generator failed against $name; server log: $(tail -5 "$work/$name.log")"
+  redis_commandstats >"$work/$name.redis-after"
+  local verified
+  verified="$(python3 "$root/bench/redis/verify_jobs.py" "$port" "$work/$name.ids")"
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+  python3 - "$load" "$verified" "$work/$name.redis-before" "$work/$name.redis-after" <<'PY'
+import json, re, sys
+load, verified = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def stats(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+before, after = stats(sys.argv[3]), stats(sys.argv[4])
+# INFO itself (the snapshots) is not the job's.
+delta = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0 and k != "info"}
+load["verified"] = verified
+if delta:
+    n = load["jobs"]
+    load["redis_commands_per_job"] = round(sum(delta.values()) / n, 1)
+    top = sorted(delta.items(), key=lambda kv: -kv[1])[:8]
+    load["redis_top"] = " ".join("%s=%.1f" % (k, v / n) for k, v in top)
+print(json.dumps(load))
+PY
 }
 
-field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-commands() { redis-cli -p "$redis_port" INFO stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
+# run_pgbench DB -> tps (without connection time)
+run_pgbench() {
+  local db="$1" per_client=$(((jobs + threads - 1) / threads))
+  pgbench -n -c "$threads" -j "$threads" -t "$per_client" -f "$work/pgbench.sql" "$pg_base/$db" \
+    >"$work/pgbench-$db.log" 2>&1 || die "pgbench failed: $(cat "$work/pgbench-$db.log")"
+  awk '/^tps = / {print $3; exit}' "$work/pgbench-$db.log"
+}
 
-redis_yaml="  broker:
-    type: redis
-    address: \"$JOBBER_TEST_REDIS_ADDRESS\"
-    key_prefix: \"bench:\"
-  state:
-    type: redis
-    address: \"$JOBBER_TEST_REDIS_ADDRESS\"
-    key_prefix: \"bench:\""
-memory_yaml="  broker:
-    type: memory
-  state:
-    type: memory"
-
-echo "== sql-jobber, Redis broker + state"
-before="$(commands)"
-redis_result="$(run_jobber redis "$redis_yaml")"
-after="$(commands)"
-echo "   $redis_result"
-echo "== sql-jobber, memory broker + state"
-memory_result="$(run_jobber memory "$memory_yaml")"
-echo "   $memory_result"
-
-pgbench_tps=""
-if [[ -n "$pg_uri" ]]; then
-  echo "== pgbench: the same query into a new table, then drop it, no queue"
-  cat >"$work/pgbench.sql" <<'SQL'
-\set u random(1, 20)
-\set n random(1, 2000000000)
-CREATE TABLE bench_pg_:n AS SELECT * FROM entries WHERE user_id = 'USER' || :u LIMIT 10;
-DROP TABLE bench_pg_:n;
-SQL
-  per_client=$(((jobs + threads - 1) / threads))
-  pgbench -n -c "$threads" -j "$threads" -t "$per_client" -f "$work/pgbench.sql" "$pg_uri" >"$work/pgbench.log" 2>&1 ||
-    die "pgbench failed: $(cat "$work/pgbench.log")"
-  pgbench_tps="$(awk '/^tps = / {print $3; exit}' "$work/pgbench.log")"
-  echo "   $(grep -E '^(tps|latency average)' "$work/pgbench.log" | tr '\n' ' ')"
-fi
-
-redis_rate="$(field "$redis_result" jobs_per_second)"
-memory_rate="$(field "$memory_result" jobs_per_second)"
-polls="$(field "$redis_result" status_polls)"
-# Each GET /jobs/{id} of the load generator is one Redis command; they are the client's, not the job's.
-commands_per_job="$(python3 -c "print(round(($after - $before - $polls) / $jobs, 1))")"
-echo "== results"
-printf '%-44s %10s jobs/s\n' "sql-jobber + Redis ($backend)" "$redis_rate"
-printf '%-44s %10s jobs/s\n' "sql-jobber + memory ($backend)" "$memory_rate"
-[[ -n "$pgbench_tps" ]] && printf '%-44s %10s jobs/s\n' "pgbench, no queue (PostgreSQL)" "$pgbench_tps"
-python3 - "$redis_rate" "$memory_rate" "${pgbench_tps:-0}" <<'PY'
-import sys
-redis, memory, pg = (float(x) for x in sys.argv[1:])
-print("%-44s %10.2f" % ("ratio Redis / memory", redis / memory))
-if pg > 0:
-    print("%-44s %10.2f   (target >= 0.80)" % ("ratio Redis / pgbench", redis / pg))
+echo "== $jobs jobs of a 10-row query, $threads client threads, $workers workers, $repeat repetitions;" \
+  "brokers: $brokers; PostgreSQL source and results (same server as pgbench)"
+results="$work/results.jsonl"
+: >"$results"
+for ((rep = 1; rep <= repeat; rep++)); do
+  db="bench_r$rep"
+  psql -q -v ON_ERROR_STOP=1 "$JOBBER_TEST_POSTGRES_URI" -c "CREATE DATABASE $db TEMPLATE bench_template" >/dev/null
+  load_avg="$(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "-- repetition $rep (load average $load_avg)"
+  # Alternate the order, so a drift in the machine's other load does not always favour the same side.
+  order="pgbench $brokers"
+  ((rep % 2 == 1)) && order="$brokers pgbench"
+  for side in $order; do
+    if [[ "$side" == pgbench ]]; then
+      tps="$(run_pgbench "$db")"
+      printf '   %-10s %8.1f jobs/s\n' pgbench "$tps"
+      echo "{\"rep\": $rep, \"side\": \"pgbench\", \"jobs_per_second\": $tps, \"load\": \"$load_avg\"}" >>"$results"
+    else
+      line="$(run_jobber "$side" "$db" "$side-$rep")"
+      python3 - "$line" "$side" <<'PY'
+import json, sys
+r, side = json.loads(sys.argv[1]), sys.argv[2]
+v = r["verified"]
+extra = "  redis: %s commands/job (%s)" % (r["redis_commands_per_job"], r["redis_top"]) if "redis_commands_per_job" in r else ""
+bad = "" if v["success"] == v["checked"] == r["jobs"] and r["refused"] == 0 else \
+    "  NOT ALL SUCCESS: %s refused=%d first error: %s" % (v, r["refused"], v["first_error"])
+print("   %-10s %8.1f jobs/s  (%.2f s, %d metric scrapes)%s%s" % (side, r["jobs_per_second"], r["seconds"], r["metric_polls"], extra, bad))
 PY
-printf '%-44s %10s  (POST, workers, watchdog, idle pops; not the client status polls)\n' "Redis commands per job" "$commands_per_job"
-[[ "$backend" == sqlite && -n "$pgbench_tps" ]] &&
-  echo "note: the postgres plugin is not built, so sql-jobber ran on SQLite while pgbench ran on PostgreSQL."
-exit 0
+      python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(rep=int(sys.argv[2]), side=sys.argv[3], load=sys.argv[4]); print(json.dumps(r))' \
+        "$line" "$rep" "$side" "$load_avg" >>"$results"
+    fi
+  done
+done
+
+echo "== medians of $repeat repetitions"
+# shellcheck disable=SC2086 # one argument per broker
+python3 - "$results" $brokers <<'PY'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+pg = {r["rep"]: r["jobs_per_second"] for r in rows if r["side"] == "pgbench"}
+print("%-36s %10.1f jobs/s" % ("pgbench, no queue", statistics.median(pg.values())))
+failed = False
+for broker in sys.argv[2:]:
+    mine = [r for r in rows if r["side"] == broker]
+    rate = statistics.median(r["jobs_per_second"] for r in mine)
+    ratio = statistics.median(r["jobs_per_second"] / pg[r["rep"]] for r in mine)
+    print("%-36s %10.1f jobs/s" % ("sql-jobber, %s broker" % broker, rate))
+    print("%-36s %10.2f   (median of per-repetition ratios; target >= 0.80)" % ("ratio %s / pgbench" % broker, ratio))
+    if any("redis_commands_per_job" in r for r in mine):
+        print("%-36s %10.1f   (inside scripts included; the load generator's few /metrics scrapes too)" %
+              ("Redis commands per job (%s)" % broker, statistics.median(r["redis_commands_per_job"] for r in mine)))
+    failed |= any(r["verified"]["success"] != r["jobs"] or r["refused"] for r in mine)
+if failed:
+    print("WARNING: some jobs were refused or did not end SUCCESS; see the repetitions above")
+PY

@@ -55,6 +55,9 @@ struct JobMessage {
     std::string task;
     std::string queue;
     int64_t eta_ms = 0;
+    // The record's body as claimed, so a first delivery need not read it back from the state store; empty in
+    // messages that do not carry it (redeliveries read the store anyway).
+    std::string record;
 };
 
 // A group of jobs submitted together.

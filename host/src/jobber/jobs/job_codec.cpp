@@ -143,6 +143,7 @@ std::string EncodeMessage(const JobMessage& m) {
     obj.set("task", m.task);
     obj.set("queue", m.queue);
     obj.set("eta_ms", static_cast<Poco::Int64>(m.eta_ms));
+    if (!m.record.empty()) obj.set("record", m.record);
     return Stringify(obj);
 }
 
@@ -154,6 +155,7 @@ JobMessage DecodeMessage(const std::string& payload) {
     m.task = GetString(*obj, "task");
     m.queue = GetString(*obj, "queue");
     m.eta_ms = GetInt(*obj, "eta_ms");
+    m.record = GetString(*obj, "record");
     if (m.job_id.empty() || m.token.empty()) throw std::runtime_error("corrupt broker message: no job_id or token");
     return m;
 }

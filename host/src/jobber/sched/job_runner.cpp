@@ -18,7 +18,8 @@ using jobs::JobState;
 
 namespace {
 
-constexpr uint32_t kRunnable = JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING) | JOBBER_EXPECT_STATE(JOBBER_JOB_RETRY);
+constexpr uint32_t kPending = JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING);
+constexpr uint32_t kRunnable = kPending | JOBBER_EXPECT_STATE(JOBBER_JOB_RETRY);
 constexpr uint32_t kStarted = JOBBER_EXPECT_STATE(JOBBER_JOB_STARTED);
 
 int64_t NowMs() {
@@ -80,25 +81,64 @@ JobRunner::JobRunner(service::Backends& backends,
       catalog_(std::move(catalog)),
       running_(running),
       admission_(admission),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      deferred_(settings_.finisher_threads, settings_.finisher_backlog) {}
+
+// What FinishSuccess needs of a run whose table is published.
+struct JobRunner::Success {
+    JobRecord record;  // state SUCCESS, count set
+    std::string token;
+    std::string receipt;
+    plugin::ResultsClient* results = nullptr;
+    int64_t elapsed_ms = 0;
+    int64_t rows = 0;
+    int64_t bytes = 0;
+};
+
+void JobRunner::Ack(const std::string& receipt) {
+    std::function<void()> work = [this, receipt] {
+        try {
+            backends_.broker->Ack(receipt);
+        } catch (const std::exception& e) {
+            // The outcome is recorded: the message comes back after its lease and is dropped as stale.
+            Log().warning("ack failed; the message comes back after its lease and is dropped receipt=" + receipt +
+                          " error=\"" + e.what() + "\"");
+        }
+    };
+    if (!deferred_.Post(work)) backends_.broker->Ack(receipt);
+}
 
 void JobRunner::Run(const plugin::Delivery& delivery) {
-    auto& broker = *backends_.broker;
-    auto& state = *backends_.state;
-
     jobs::JobMessage message;
     try {
         message = jobs::DecodeMessage(delivery.payload);
     } catch (const std::exception& e) {
         Log().error(std::string("dropping unreadable broker message queue=") + delivery.queue + " error=\"" + e.what() +
                     "\"");
-        broker.Ack(delivery.receipt);
+        Ack(delivery.receipt);
         return;
     }
+    // A first delivery carries the record as it was claimed, so the state store need not be read before the claim:
+    // the claim's compare-and-set (PENDING, this submission's token) checks what that read would have. When it
+    // fails (cancelled meanwhile, or not PENDING any more), the run starts over from the stored record.
+    const bool from_message = delivery.delivery_count == 1 && !message.record.empty();
+    if (Attempt(delivery, message, from_message) == Outcome::kReadState) Attempt(delivery, message, false);
+}
+
+JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
+                                      const jobs::JobMessage& message,
+                                      bool from_message) {
+    auto& broker = *backends_.broker;
+    auto& state = *backends_.state;
 
     // The state store is the truth: a message whose submission was cancelled, replaced or already
     // finished (a redelivery after a lost ack) is dropped here.
-    auto stored = state.GetJob(message.job_id);
+    std::optional<plugin::StoredJob> stored;
+    if (from_message) {
+        stored = plugin::StoredJob{JOBBER_JOB_PENDING, message.token, message.record};
+    } else {
+        stored = state.GetJob(message.job_id);
+    }
     // A redelivered message whose record is still STARTED by this submission means the worker that
     // ran it stopped extending its lease (killed, machine gone): take the job over.
     const bool takeover =
@@ -107,8 +147,8 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         Log().debug("skipping stale delivery job_id=" + message.job_id +
                     (stored ? " state=" + std::string(jobs::StateName(static_cast<JobState>(stored->state)))
                             : " state=absent"));
-        broker.Ack(delivery.receipt);
-        return;
+        Ack(delivery.receipt);
+        return Outcome::kDone;
     }
     JobRecord record = jobs::DecodeRecord(stored->body);
     const std::string token = stored->token;
@@ -124,7 +164,7 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     const bool grouped = !record.group_id.empty() && record.group_concurrency > 0;
     if (grouped && !state.AcquireSlot(group_key, record.group_concurrency, holder, settings_.lease.count() * 2)) {
         broker.Requeue(delivery.receipt, NowMs() + settings_.group_wait.count());
-        return;
+        return Outcome::kDone;
     }
     struct SlotRelease {
         plugin::StateClient& state;
@@ -150,8 +190,8 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         return current && current->token == token && (claimable & JOBBER_EXPECT_STATE(current->state));
     });
     if (!permit) {
-        broker.Ack(delivery.receipt);
-        return;
+        Ack(delivery.receipt);
+        return Outcome::kDone;
     }
 
     const auto catalog = catalog_();
@@ -181,11 +221,12 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
     record.started_at_ms = NowMs();
     record.error.clear();
     if (!state
-             .CasJob(record.job_id, claimable, &token, JOBBER_JOB_STARTED, token, jobs::EncodeRecord(record),
-                     record.ttl_ms)
+             .CasJob(record.job_id, from_message ? kPending : claimable, &token, JOBBER_JOB_STARTED, token,
+                     jobs::EncodeRecord(record), record.ttl_ms)
              .ok) {
-        broker.Ack(delivery.receipt);  // cancelled between our read and our claim
-        return;
+        if (from_message) return Outcome::kReadState;
+        Ack(delivery.receipt);  // cancelled between our read and our claim
+        return Outcome::kDone;
     }
     metrics::JobStarted(record.task, record.queue,
                         (record.started_at_ms - std::max(record.created_at_ms, record.eta_ms)) / 1000.0);
@@ -248,12 +289,11 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         }
         stream.reset();  // hand the source connection back before publishing
         in_flight.reset();
+        // A cancel seen here (this process's API, or the watchdog's poll) publishes nothing. One that lands later
+        // still wins: the SUCCESS compare-and-set below fails and the published table is dropped. The state store
+        // is not read again just before publishing: that read cost a round trip per job and closed no window the
+        // compare-and-set leaves open.
         check_stop();
-        // Cancel wins: publish only while the record is still this run's STARTED record.
-        auto current = state.GetJob(record.job_id);
-        if (!current || current->token != token || current->state != JOBBER_JOB_STARTED) {
-            throw JobStopped(StopReason::kCancelled);
-        }
         txn->Commit();
     } catch (const JobStopped& e) {
         stopped = e.reason();
@@ -293,10 +333,10 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
                 .ok) {
             broker.Requeue(delivery.receipt, 0);
         } else {
-            broker.Ack(delivery.receipt);
+            Ack(delivery.receipt);
         }
         Log().information("job handed back at shutdown " + Fields(record));
-        return;
+        return Outcome::kDone;
     }
     if (stopped == StopReason::kTimeout) {
         failure = "job exceeded its timeout of " + std::to_string(record.timeout_ms) + "ms and its query was cancelled";
@@ -311,46 +351,40 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
         record.error = "job was cancelled";
         state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record),
                      record.ttl_ms);
-        broker.Ack(delivery.receipt);
+        Ack(delivery.receipt);
         metrics::JobCancelled(record.task);
         metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
         Log().information("job cancelled " + Fields(record) + " ms=" + std::to_string(elapsed_ms));
-        return;
+        return Outcome::kDone;
     }
 
     if (failure.empty()) {
         record.state = JobState::kSuccess;
         record.count = rows;
-        if (!state
-                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_SUCCESS, token, jobs::EncodeRecord(record),
-                         record.ttl_ms)
-                 .ok) {
-            // Another run of this same submission (a takeover whose first worker turned out alive)
-            // finished first: its table is the one published, and it must stay.
-            auto current = state.GetJob(record.job_id);
-            if (current && current->token == token && current->state == JOBBER_JOB_SUCCESS) {
-                broker.Ack(delivery.receipt);
-                Log().information("job already finished by another run " + Fields(record));
-                return;
-            }
-            // Cancelled (or purged) after the table was published: a cancelled job leaves no table.
-            try {
-                results_it->second.client->Drop(record.results_table);
-            } catch (const std::exception& e) {
-                Log().error("could not drop the table of a job cancelled at commit " + Fields(record) + " error=\"" +
-                            e.what() + "\"");
-            }
-            broker.Ack(delivery.receipt);
-            metrics::JobCancelled(record.task);
-            metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
-            Log().information("job cancelled at commit " + Fields(record));
-            return;
+        Success done{record, token, delivery.receipt, results_it->second.client.get(), elapsed_ms, rows, bytes};
+        // A grouped job finishes here: its group slot is released when Run returns, and must not come free while
+        // its record still says STARTED.
+        if (grouped) {
+            FinishSuccess(done);
+            return Outcome::kDone;
         }
-        broker.Ack(delivery.receipt);
-        metrics::JobFinished(record.task, record.queue, "SUCCESS", elapsed_s, rows, bytes);
-        Log().information("job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(rows) +
-                          " ms=" + std::to_string(elapsed_ms) + " table=" + record.results_table);
-        return;
+        // Otherwise the worker moves on: the table is published, and a crash before the record says SUCCESS only
+        // means a takeover after the lease, as a crash just before publishing would.
+        std::function<void()> work = [this, done] {
+            try {
+                FinishSuccess(done);
+            } catch (const std::exception& e) {
+                Log().error("could not record a finished job, it will be redelivered " + Fields(done.record) +
+                            " error=\"" + e.what() + "\"");
+                try {
+                    backends_.broker->Requeue(done.receipt, 0);
+                } catch (const std::exception&) {
+                    // The lease runs out instead.
+                }
+            }
+        };
+        if (!deferred_.Post(work)) FinishSuccess(done);
+        return Outcome::kDone;
     }
 
     if (retryable && record.attempts <= record.max_retries) {
@@ -365,25 +399,61 @@ void JobRunner::Run(const plugin::Delivery& delivery) {
             if (!broker.Requeue(delivery.receipt, record.eta_ms)) {
                 // Lease lost while we ran: queue a fresh message for the same submission.
                 broker.Push(record.queue,
-                            jobs::EncodeMessage({record.job_id, token, record.task, record.queue, record.eta_ms}),
+                            jobs::EncodeMessage({record.job_id, token, record.task, record.queue, record.eta_ms, {}}),
                             record.eta_ms);
             }
             metrics::JobRetried(record.task);
             Log().warning("job will retry " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
                           " delay_ms=" + std::to_string(delay.count()) + " error=\"" + failure + "\"");
-            return;
+            return Outcome::kDone;
         }
-        broker.Ack(delivery.receipt);
-        return;
+        Ack(delivery.receipt);
+        return Outcome::kDone;
     }
 
     record.state = JobState::kFailure;
     record.error = failure;
     state.CasJob(record.job_id, kStarted, &token, JOBBER_JOB_FAILURE, token, jobs::EncodeRecord(record), record.ttl_ms);
-    broker.Ack(delivery.receipt);
+    Ack(delivery.receipt);
     metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
     Log().warning("job finished " + Fields(record) + " state=FAILURE ms=" + std::to_string(elapsed_ms) + " error=\"" +
                   failure + "\"");
+    return Outcome::kDone;
+}
+
+void JobRunner::FinishSuccess(const Success& done) {
+    auto& state = *backends_.state;
+    const JobRecord& record = done.record;
+    const double elapsed_s = done.elapsed_ms / 1000.0;
+    if (!state
+             .CasJob(record.job_id, kStarted, &done.token, JOBBER_JOB_SUCCESS, done.token, jobs::EncodeRecord(record),
+                     record.ttl_ms)
+             .ok) {
+        // Another run of this same submission (a takeover whose first worker turned out alive)
+        // finished first: its table is the one published, and it must stay.
+        auto current = state.GetJob(record.job_id);
+        if (current && current->token == done.token && current->state == JOBBER_JOB_SUCCESS) {
+            Ack(done.receipt);
+            Log().information("job already finished by another run " + Fields(record));
+            return;
+        }
+        // Cancelled (or purged) after the table was published: a cancelled job leaves no table.
+        try {
+            done.results->Drop(record.results_table);
+        } catch (const std::exception& e) {
+            Log().error("could not drop the table of a job cancelled at commit " + Fields(record) + " error=\"" +
+                        e.what() + "\"");
+        }
+        Ack(done.receipt);
+        metrics::JobCancelled(record.task);
+        metrics::JobFinished(record.task, record.queue, "FAILURE", elapsed_s, 0, 0);
+        Log().information("job cancelled at commit " + Fields(record));
+        return;
+    }
+    Ack(done.receipt);
+    metrics::JobFinished(record.task, record.queue, "SUCCESS", elapsed_s, done.rows, done.bytes);
+    Log().information("job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(done.rows) +
+                      " ms=" + std::to_string(done.elapsed_ms) + " table=" + record.results_table);
 }
 
 }  // namespace jobber::sched

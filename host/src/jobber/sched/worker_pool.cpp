@@ -38,6 +38,8 @@ void WorkerPool::Join() {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+    // Finished jobs may still be recording their state or acking; that must happen before the backends close.
+    runner_.FlushDeferred();
 }
 
 void WorkerPool::Loop(int index) {

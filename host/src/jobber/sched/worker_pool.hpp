@@ -31,7 +31,7 @@ public:
     void Start();
     // Stops taking new jobs; returns once idle or after `grace` (then running jobs are still going).
     bool StopAccepting(std::chrono::milliseconds grace);
-    // Joins every thread; call after running jobs were stopped.
+    // Joins every thread and sends the acks still queued; call after running jobs were stopped.
     void Join();
 
     int busy() const { return busy_.load(); }

@@ -138,8 +138,9 @@ void JobService::Claim(const PreparedJob& job) {
 void JobService::Enqueue(PreparedJob& job) {
     const JobRecord& r = job.record;
     try {
-        backends_.broker->Push(r.queue, jobs::EncodeMessage({r.job_id, job.token, r.task, r.queue, r.eta_ms}),
-                               r.eta_ms);
+        backends_.broker->Push(
+            r.queue, jobs::EncodeMessage({r.job_id, job.token, r.task, r.queue, r.eta_ms, jobs::EncodeRecord(r)}),
+            r.eta_ms);
     } catch (const std::exception& e) {
         // Not queued, so not accepted: release the ID rather than leave it PENDING forever.
         job.record.state = JobState::kFailure;
