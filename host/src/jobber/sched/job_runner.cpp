@@ -7,9 +7,11 @@
 #include <optional>
 
 #include "jobber/jobs/job_codec.hpp"
+#include "jobber/jobs/job_id.hpp"
 #include "jobber/metrics/job_metrics.hpp"
 #include "jobber/sched/query_params.hpp"
 #include "jobber/sched/retry_policy.hpp"
+#include "jobber/sched/run_lease.hpp"
 
 namespace jobber::sched {
 
@@ -153,7 +155,18 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     JobRecord record = jobs::DecodeRecord(stored->body);
     const std::string token = stored->token;
     const uint32_t claimable = takeover ? kStarted : kRunnable;
+    const uint64_t query_id = next_query_id_.fetch_add(1);
+    const std::string run_holder = settings_.worker_name + ":" + run_nonce_ + ":" + std::to_string(query_id);
     if (takeover) {
+        // Redelivered while STARTED: the run before ours is dead only if nobody refreshes its run lease.
+        if (!state.AcquireSlot(RunLeaseKey(record.job_id, token, record.attempts), 1, run_holder,
+                               settings_.lease.count())) {
+            const int64_t again_ms = std::max<int64_t>(1000, settings_.lease.count() / 4);
+            Log().information("job is still running elsewhere, checking again in " + std::to_string(again_ms) + "ms " +
+                              Fields(record) + " delivery=" + std::to_string(delivery.delivery_count));
+            broker.Requeue(delivery.receipt, NowMs() + again_ms);
+            return Outcome::kDone;
+        }
         Log().warning("taking over a job whose worker stopped renewing its lease " + Fields(record) +
                       " delivery=" + std::to_string(delivery.delivery_count));
     }
@@ -200,11 +213,12 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     auto source_it = backends_.sources.find(record.db);
     auto results_it = backends_.results.find(record.results_backend);
     plugin::SourceClient* source = source_it != backends_.sources.end() ? source_it->second.get() : nullptr;
-    const uint64_t query_id = next_query_id_.fetch_add(1);
     // Registered before the claim, so a cancel or shutdown that sees STARTED also finds it here.
     std::shared_ptr<RunningJob> running;
+    const std::string run_lease = RunLeaseKey(record.job_id, token, record.attempts + 1);
     if (source != nullptr) {
-        running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms);
+        running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms, run_lease,
+                               run_holder);
     }
     // Unregistered on every way out, exceptions included: a registration left behind would have the
     // watchdog renew this delivery's lease forever, and the job would never be redelivered.
@@ -227,6 +241,15 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
         if (from_message) return Outcome::kReadState;
         Ack(delivery.receipt);  // cancelled between our read and our claim
         return Outcome::kDone;
+    }
+    // Not released at the end: it lapses a lease later, and nothing waits on it once the record is final.
+    try {
+        if (!state.AcquireSlot(run_lease, 1, run_holder, settings_.lease.count())) {
+            Log().warning("run lease already held " + Fields(record) + " key=" + run_lease);
+        }
+    } catch (const std::exception& e) {
+        // The job runs anyway; the watchdog takes the lease at its next refresh.
+        Log().warning("could not take the run lease " + Fields(record) + " error=\"" + e.what() + "\"");
     }
     metrics::JobStarted(record.task, record.queue,
                         (record.started_at_ms - std::max(record.created_at_ms, record.eta_ms)) / 1000.0);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "jobber/jobs/job.hpp"
+#include "jobber/jobs/job_id.hpp"
 #include "jobber/plugin/broker_client.hpp"
 #include "jobber/sched/db_admission.hpp"
 #include "jobber/sched/deferred_work.hpp"
@@ -61,6 +62,8 @@ private:
     DbAdmission& admission_;
     RunnerSettings settings_;
     std::atomic<uint64_t> next_query_id_{1};
+    // Makes run-lease holders unique across processes whatever their worker names.
+    const std::string run_nonce_ = jobs::GenerateId();
     DeferredWork deferred_;
 };
 

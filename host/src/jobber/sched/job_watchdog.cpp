@@ -71,7 +71,15 @@ void JobWatchdog::Tick(bool extend_leases) {
             RunningJobs::StopJob(*job, StopReason::kCancelled);
             continue;
         }
-        if (extend_leases) broker_.Extend(job->receipt, lease_);
+        if (!extend_leases) continue;
+        broker_.Extend(job->receipt, lease_);
+        if (!job->run_lease_key.empty() &&
+            !state_.AcquireSlot(job->run_lease_key, 1, job->run_lease_holder, lease_.count())) {
+            // Someone took this run over while we could not refresh it (cut off from the state store
+            // for a whole lease). Only one of the two can record the result; the other's is discarded.
+            Poco::Logger::get("jobber.sched")
+                .warning("run lease lost to another worker job_id=" + job->job_id + " key=" + job->run_lease_key);
+        }
     }
 }
 

@@ -9,7 +9,9 @@ std::shared_ptr<RunningJob> RunningJobs::Add(std::string job_id,
                                              std::string receipt,
                                              plugin::SourceClient* source,
                                              uint64_t query_id,
-                                             int64_t timeout_ms) {
+                                             int64_t timeout_ms,
+                                             std::string run_lease_key,
+                                             std::string run_lease_holder) {
     auto job = std::make_shared<RunningJob>();
     job->job_id = std::move(job_id);
     job->token = std::move(token);
@@ -18,6 +20,8 @@ std::shared_ptr<RunningJob> RunningJobs::Add(std::string job_id,
     job->query_id = query_id;
     job->started = std::chrono::steady_clock::now();
     job->timeout_ms = timeout_ms;
+    job->run_lease_key = std::move(run_lease_key);
+    job->run_lease_holder = std::move(run_lease_holder);
     std::lock_guard<std::mutex> lock(mutex_);
     if (stop_all_reason_ != StopReason::kNone) job->stop_reason = static_cast<int>(stop_all_reason_);
     jobs_.emplace(job->job_id, job);

@@ -26,6 +26,9 @@ struct RunningJob {
     uint64_t query_id = 0;
     std::chrono::steady_clock::time_point started;
     int64_t timeout_ms = 0;
+    // The run lease (run_lease.hpp) the watchdog refreshes for this run; empty key: none.
+    std::string run_lease_key;
+    std::string run_lease_holder;
     std::atomic<int> stop_reason{static_cast<int>(StopReason::kNone)};
     // steady_clock ticks of the last cancel sent, so the watchdog can repeat a cancel that raced
     // with the query's start.
@@ -42,7 +45,9 @@ public:
                                     std::string receipt,
                                     plugin::SourceClient* source,
                                     uint64_t query_id,
-                                    int64_t timeout_ms);
+                                    int64_t timeout_ms,
+                                    std::string run_lease_key = {},
+                                    std::string run_lease_holder = {});
     void Remove(const std::shared_ptr<RunningJob>& job);
 
     // Asks the job's query to stop (first reason wins); true when the job runs here.

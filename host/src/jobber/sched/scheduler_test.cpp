@@ -13,6 +13,7 @@
 #include "jobber/plugin/plugin_catalog.hpp"
 #include "jobber/sched/job_runner.hpp"
 #include "jobber/sched/job_watchdog.hpp"
+#include "jobber/sched/run_lease.hpp"
 #include "jobber/sched/worker_pool.hpp"
 #include "jobber/service/api_error.hpp"
 #include "jobber/service/job_service.hpp"
@@ -357,6 +358,63 @@ TEST_F(SchedulerTest, AJobWhoseWorkerDiedIsTakenOverAfterItsLease) {
     EXPECT_EQ(done.count, 42);
     EXPECT_EQ(done.attempts, 2);
     EXPECT_EQ(CountRows(results_path_, "results_orphan"), 42);
+}
+
+}  // namespace
+}  // namespace jobber::sched
+
+namespace jobber::sched {
+namespace {
+
+// A broker that redelivers while the first worker still runs the job (AMQP after a connection
+// drop) must not get it run twice: the redelivery waits while the run lease is held, and takes the
+// job over once it lapses.
+TEST_F(SchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsRunLeaseToLapse) {
+    jobs::JobRequest request;
+    request.job_id = "held";
+    request.queue = "parked";  // no worker of the fixture listens here
+    request.args = {int64_t{3}};
+    service_->PostJob("count_to", request);
+    auto& broker = *backends_.broker;
+    auto& state = *backends_.state;
+
+    // "Another worker" pops it, starts it and holds its run lease.
+    auto first = broker.Pop({"parked"}, 1s, 60s);
+    ASSERT_TRUE(first);
+    auto stored = state.GetJob("held");
+    ASSERT_TRUE(stored);
+    auto record = jobs::DecodeRecord(stored->body);
+    record.state = JobState::kStarted;
+    record.attempts = 1;
+    ASSERT_TRUE(state
+                    .CasJob("held", JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
+                            stored->token, jobs::EncodeRecord(record), 60000)
+                    .ok);
+    const std::string lease_key = RunLeaseKey("held", stored->token, 1);
+    ASSERT_TRUE(state.AcquireSlot(lease_key, 1, "other-worker", 60000));
+    ASSERT_TRUE(broker.Requeue(first->receipt, 0));  // its connection dropped: the broker redelivers
+
+    RunnerSettings settings;
+    settings.lease = 2s;  // the redelivery looks again after max(1 s, lease / 4)
+    JobRunner runner(
+        backends_, [this] { return task_catalog_; }, running_, admission_, settings);
+    auto second = broker.Pop({"parked"}, 1s, 60s);
+    ASSERT_TRUE(second);
+    EXPECT_GT(second->delivery_count, 1u);
+    runner.Run(*second);
+    EXPECT_EQ(service_->GetJob("held").state, JobState::kStarted);
+    EXPECT_EQ(service_->GetJob("held").attempts, 1) << "the job must not start a second time";
+    EXPECT_FALSE(broker.Pop({"parked"}, 0ms, 60s)) << "the redelivery waits (delayed), it is not dropped";
+
+    // The other worker dies: its lease lapses (released here), and the next redelivery takes over.
+    state.ReleaseSlot(lease_key, "other-worker");
+    auto third = broker.Pop({"parked"}, 3s, 60s);
+    ASSERT_TRUE(third) << "the delayed redelivery came back";
+    runner.Run(*third);
+    const auto done = WaitFor("held", {JobState::kSuccess, JobState::kFailure});
+    EXPECT_EQ(done.state, JobState::kSuccess) << done.error;
+    EXPECT_EQ(done.count, 3);
+    EXPECT_EQ(done.attempts, 2);
 }
 
 }  // namespace
