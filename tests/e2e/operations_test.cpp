@@ -43,6 +43,9 @@ TEST(MetricsTest, ExposeJobsHttpAndQueueDepthInPrometheusFormat) {
         std::string::npos);
     EXPECT_NE(text.find("jobber_job_rows_written_total{task=\"count_entries\"} 1"), std::string::npos);
     EXPECT_NE(text.find("jobber_queue_depth{queue=\"sqljob_queue\"} 0"), std::string::npos);
+    // Pool usage: nothing runs now, so both gauges are back to 0 after the finished job.
+    EXPECT_NE(text.find("jobber_source_queries_in_flight{db=\"demo\"} 0"), std::string::npos) << text;
+    EXPECT_NE(text.find("jobber_results_writes_in_flight{backend=\"demo_results\"} 0"), std::string::npos) << text;
     EXPECT_NE(text.find("# TYPE jobber_job_wait_seconds histogram"), std::string::npos);
     server.Delete("/jobs/parked1");
 }

@@ -74,6 +74,13 @@ Family& SourceInFlight() {
     return f;
 }
 
+Family& ResultsInFlight() {
+    static Family& f = Registry::Default().Gauge(
+        "jobber_results_writes_in_flight", "Results tables being written on each backend (pool connections in use).",
+        {"backend"});
+    return f;
+}
+
 }  // namespace
 
 void JobAccepted(const std::string& task, const std::string& queue) {
@@ -123,6 +130,14 @@ void SourceQueryStarted(const std::string& db) {
 
 void SourceQueryFinished(const std::string& db) {
     SourceInFlight().Add({db}, -1);
+}
+
+void ResultsWriteStarted(const std::string& backend) {
+    ResultsInFlight().Add({backend}, 1);
+}
+
+void ResultsWriteFinished(const std::string& backend) {
+    ResultsInFlight().Add({backend}, -1);
 }
 
 }  // namespace jobber::metrics

@@ -23,5 +23,7 @@ void PluginError(const std::string& plugin,
                  const std::string& code);
 void SourceQueryStarted(const std::string& db);
 void SourceQueryFinished(const std::string& db);
+void ResultsWriteStarted(const std::string& backend);
+void ResultsWriteFinished(const std::string& backend);
 
 }  // namespace jobber::metrics

@@ -300,6 +300,11 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
             ~InFlight() { metrics::SourceQueryFinished(db); }
         };
         std::optional<InFlight> in_flight(std::in_place, record.db);
+        struct Writing {
+            const std::string& backend;
+            explicit Writing(const std::string& name) : backend(name) { metrics::ResultsWriteStarted(backend); }
+            ~Writing() { metrics::ResultsWriteFinished(backend); }
+        } writing(record.results_backend);
         auto stream = source->Execute(request);
         auto& results = *results_it->second.client;
         auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms, stream->arrow_schema());
