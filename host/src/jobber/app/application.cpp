@@ -117,6 +117,7 @@ int RunServer(const CliOptions& options) {
                     " worker=" + options.worker_name);
 
     auto plugin_catalog = plugin::PluginCatalog::Scan(PluginDirectories(settings));
+    DefaultBrokerPrefetch(settings, plugin_catalog, options.worker_concurrency);
     service::Backends backends = OpenBackends(settings, plugin_catalog);
 
     const auto parsed = tasks::LoadTaskDirectories(options.sql_directories);

@@ -45,4 +45,19 @@ service::Backends OpenBackends(const config::Settings& settings, const plugin::P
     return backends;
 }
 
+void DefaultBrokerPrefetch(config::Settings& settings, const plugin::PluginCatalog& catalog, int workers) {
+    auto& broker = settings.job_queue.broker;
+    if (workers <= 0 || broker.options.count("prefetch") != 0) return;
+    const auto plugin = catalog.plugins().find(broker.type);
+    if (plugin == catalog.plugins().end()) return;  // OpenBackends names the unknown type
+    const plugin::RoleInfo* role = plugin->second->manifest().FindRole(JOBBER_ROLE_BROKER);
+    if (role == nullptr) return;
+    for (const auto& field : role->fields) {
+        if (field.name == "prefetch") {
+            broker.options["prefetch"] = std::to_string(workers);
+            return;
+        }
+    }
+}
+
 }  // namespace jobber::app
