@@ -43,8 +43,7 @@ void jobber_c_abi_static_checks(void) {
 #define JOBBER_C_ROW_FIELD(T, f, off, size) {#T, #f, offsetof(T, f), JOBBER_C_FIELD_SIZE(T, f)},
 #define JOBBER_C_ROW_STRUCT(T, size, align) {#T, NULL, sizeof(T), JOBBER_C_ALIGNOF(T)},
 
-const struct jobber_c_layout_row jobber_c_layout_rows[] = {
-    JOBBER_ABI_LAYOUT(JOBBER_C_ROW_FIELD, JOBBER_C_ROW_STRUCT)};
+const struct jobber_c_layout_row jobber_c_layout_rows[] = {JOBBER_ABI_LAYOUT(JOBBER_C_ROW_FIELD, JOBBER_C_ROW_STRUCT)};
 const size_t jobber_c_layout_row_count = sizeof(jobber_c_layout_rows) / sizeof(jobber_c_layout_rows[0]);
 
 /* Uses the function-pointer typedefs and the callback types from C, as a C plugin would. */

@@ -11,7 +11,7 @@
 #ifndef JOBBER_TESTS_ABI_LAYOUT_TABLE_H
 #define JOBBER_TESTS_ABI_LAYOUT_TABLE_H
 
-#define JOBBER_ABI_LAYOUT(X, S)                        \
+#define JOBBER_ABI_LAYOUT(X, S)                            \
     X(jobber_error, message, 0, 8)                         \
     X(jobber_error, vendor_code, 8, 4)                     \
     X(jobber_error, sqlstate, 12, 6)                       \
@@ -133,7 +133,7 @@
     X(jobber_state_vtable, release_slot, 80, 8)            \
     X(jobber_state_vtable, ping, 88, 8)                    \
     X(jobber_state_vtable, list_queue, 96, 8) /* 1.1 */    \
-    S(jobber_state_vtable, 104, 8)                          \
+    S(jobber_state_vtable, 104, 8)                         \
                                                            \
     X(jobber_value, type, 0, 4)                            \
     X(jobber_value, bool_value, 4, 4)                      \

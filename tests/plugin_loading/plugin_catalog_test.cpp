@@ -45,7 +45,8 @@ TEST(PluginCatalogTest, ScanKeepsGoingPastBadFilesAndLoadsTheGoodOnes) {
     const PluginCatalog catalog = PluginCatalog::Scan({FixtureDir(), extra.path()});
 
     EXPECT_EQ(catalog.directories(), (std::vector<std::string>{FixtureDir(), extra.path()}));
-    EXPECT_EQ(PluginNames(catalog), (std::vector<std::string>{"abi_1_0_source", "throwing", "unbrowsable", "unbrowsable_state_1_0"}));
+    EXPECT_EQ(PluginNames(catalog),
+              (std::vector<std::string>{"abi_1_0_source", "throwing", "unbrowsable", "unbrowsable_state_1_0"}));
     EXPECT_EQ(catalog.plugins().at("throwing")->manifest().path, FixturePath("throwing"));
 
     // One problem per bad file, each naming its file; the fixture directory is scanned in name order.
@@ -69,7 +70,8 @@ TEST(PluginCatalogTest, ScanKeepsGoingPastBadFilesAndLoadsTheGoodOnes) {
 
 TEST(PluginCatalogTest, MissingDirectoriesAreSkippedWithoutAProblem) {
     const PluginCatalog catalog = PluginCatalog::Scan({"/nonexistent/jobber/plugins", FixtureDir()});
-    EXPECT_EQ(PluginNames(catalog), (std::vector<std::string>{"abi_1_0_source", "throwing", "unbrowsable", "unbrowsable_state_1_0"}));
+    EXPECT_EQ(PluginNames(catalog),
+              (std::vector<std::string>{"abi_1_0_source", "throwing", "unbrowsable", "unbrowsable_state_1_0"}));
     EXPECT_EQ(catalog.problems().size(), kBadFixtures.size());
 }
 
@@ -101,8 +103,9 @@ TEST(PluginCatalogTest, RequireOfAnUnknownTypeListsTheAvailableOnesAndTheSearchP
 
 TEST(PluginCatalogTest, RequireOfATypeWithoutTheRoleListsOnlyPluginsThatHaveIt) {
     const PluginCatalog catalog = PluginCatalog::Scan({FixtureDir()});
-    ExpectThrowWith<PluginLoadError>([&] { catalog.Require("abi_1_0_source", JOBBER_ROLE_BROKER, "broker"); },
-                                     {"unknown broker plugin type 'abi_1_0_source'", "(available: throwing, unbrowsable, unbrowsable_state_1_0)"});
+    ExpectThrowWith<PluginLoadError>(
+        [&] { catalog.Require("abi_1_0_source", JOBBER_ROLE_BROKER, "broker"); },
+        {"unknown broker plugin type 'abi_1_0_source'", "(available: throwing, unbrowsable, unbrowsable_state_1_0)"});
 }
 
 TEST(PluginCatalogTest, RequireOfARefusedTypeRepeatsWhyItWasRefused) {

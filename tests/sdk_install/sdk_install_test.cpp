@@ -213,8 +213,11 @@ TEST_F(SdkInstallTest, ThirdPartyPathEndToEnd) {
                   csv_dir.string() + "\"\n    results_table: \"report_%s\"\n    fsync: false\n");
 
     const std::string listing = MustRun({host.string(), "--config", config.string(), "plugins"}, "host-plugins");
-    for (const char* fragment : {"csv 1.0.0  (ABI 1.0, roles: results)", "directory (string, required)",
-                                 "line_ending (string, default crlf)", "memory ", "sqlite "}) {
+    // The example is built against the installed SDK, so it declares the SDK's ABI minor.
+    const std::string csv_line = std::string("csv 1.0.0  (ABI ") + JOBBER_SDK_ABI + ", roles: results)";
+    for (const std::string fragment :
+         {csv_line, std::string("directory (string, required)"), std::string("line_ending (string, default crlf)"),
+          std::string("memory "), std::string("sqlite ")}) {
         EXPECT_TRUE(Contains(listing, fragment)) << "'sql-jobber plugins' lacks '" << fragment << "':\n" << listing;
     }
     const std::string info = MustRun({host.string(), "plugin-info", csv_plugin.string()}, "host-plugin-info");

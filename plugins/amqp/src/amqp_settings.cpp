@@ -161,7 +161,8 @@ const std::vector<jobber_config_field>& AmqpConfigFields() {
         {"url", JOBBER_FIELD_SECRET, 0, "amqp://guest:guest@127.0.0.1:5672/",
          "RabbitMQ: amqp://user:password@host:port/vhost (percent-encode special characters); never logged"},
         {"prefetch", JOBBER_FIELD_INT, 0, "10",
-         "unacked deliveries per consumed queue (leased plus buffered); set it to --worker-concurrency"},
+         "unacked deliveries per consumed queue (leased plus buffered); sql-jobber sets it to --worker-concurrency "
+         "when unset"},
         {"heartbeat", JOBBER_FIELD_DURATION, 0, "10000",
          "AMQP heartbeat (whole seconds, at least 1s): a dead peer is noticed after about twice this"},
         {"connect_timeout", JOBBER_FIELD_DURATION, 0, "2000", "how long to wait for a connection and its handshake"},
