@@ -35,10 +35,12 @@ public:
     // Redis is back, and the process keeps serving what it can.
     void Probe();
 
-    // One command, one round trip. Error replies throw (see ThrowErrorReply).
+    // One command, one round trip. Error replies throw (see ThrowErrorReply). With `wait_replicas`, a command that
+    // is not a known read (IsReadCommand) is a write: WAIT follows it in the same round trip (see Run).
     Reply Command(const std::vector<std::string_view>& args);
     // Runs `script` by SHA; loads it on first use and whenever the server lacks it (a restart emptied the script
-    // cache, or a failover moved commands to a master that never saw it).
+    // cache, or a failover moved commands to a master that never saw it). Every script counts as a write: each may
+    // move leases or delayed messages, even those that mostly read.
     Reply Eval(const LuaScript& script,
                const std::vector<std::string_view>& keys,
                const std::vector<std::string_view>& args);
@@ -55,9 +57,20 @@ public:
     size_t pooled_connections() { return pool_.open_count(); }
 
 private:
+    enum class Effect { kRead, kWrite };
+
     // Runs one command on a pooled connection. With Sentinel, a call that met a master that moved before anything
     // ran (unreachable at connect, demoted, READONLY) runs once more on the master the sentinels name now.
-    Reply Run(ConnectionPool& pool, const std::vector<std::string_view>& args, std::chrono::milliseconds timeout);
+    // A kWrite with `wait_replicas` set is sent together with `WAIT` (one round trip; WAIT covers the writes of its
+    // own connection); fewer acknowledgements than asked throw UNAVAILABLE and are never retried: the write ran.
+    // `what` names the write in messages (default: the command).
+    Reply Run(ConnectionPool& pool,
+              const std::vector<std::string_view>& args,
+              std::chrono::milliseconds timeout,
+              Effect effect = Effect::kRead,
+              std::string_view what = {});
+    // Throws UNAVAILABLE unless `wait` (the reply to WAIT after `what`) counts enough replicas.
+    void CheckReplicated(const redisReply* wait, std::string_view what, const std::string& where) const;
     std::string ShaOf(const LuaScript& script);
     std::string LoadScript(const LuaScript& script);
 
@@ -78,5 +91,9 @@ private:
 // True for the error replies of a node that is no longer master: READONLY (a write on a replica), MASTERDOWN (a
 // replica that lost its master), UNBLOCKED (a blocked BLPOP cut off when its master became a replica). Nothing ran.
 bool IsReplicaRefusal(std::string_view error);
+
+// True for the commands the plugin sends that never write (GET, HMGET, PING, ...), case-insensitive. Anything else
+// counts as a write, so a command added later without thought costs a WAIT rather than losing its acknowledgement.
+bool IsReadCommand(std::string_view command);
 
 }  // namespace jobber::redis

@@ -12,6 +12,9 @@ constexpr size_t kMaxPrefixLength = 64;
 
 constexpr size_t kMaxMasterNameLength = 128;
 
+// More replicas than any sane deployment has; a typo like 1000 fails at open instead of failing every write.
+constexpr int64_t kMaxWaitReplicas = 100;
+
 [[noreturn]] void Invalid(const std::string& message) {
     throw sdk::Error(JOBBER_INVALID_ARGUMENT, message);
 }
@@ -188,6 +191,14 @@ RedisSettings ParseSettings(const sdk::Config& config) {
                          "config key 'pool_size' must be 1-1024, got " + std::to_string(pool_size));
     }
     settings.pool_size = static_cast<size_t>(pool_size);
+    settings.wait_replicas = config.GetInt("wait_replicas", 0);
+    if (settings.wait_replicas < 0 || settings.wait_replicas > kMaxWaitReplicas) {
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'wait_replicas' must be 0 (off) to " +
+                                                      std::to_string(kMaxWaitReplicas) + ", got " +
+                                                      std::to_string(settings.wait_replicas));
+    }
+    // Positive: `WAIT n 0` would block forever.
+    settings.wait_timeout = PositiveDuration(config, "wait_timeout", 1000);
     return settings;
 }
 
@@ -206,6 +217,10 @@ const std::vector<jobber_config_field>& RedisConfigFields() {
          "how long to wait for one reply; past it the call fails with UNAVAILABLE"},
         {"pool_size", JOBBER_FIELD_INT, 0, "16",
          "most connections for ordinary commands per instance; each waiting pop uses one more of its own"},
+        {"wait_replicas", JOBBER_FIELD_INT, 0, "0",
+         "after every write, WAIT until this many replicas have it, else fail with UNAVAILABLE; 0 = off"},
+        {"wait_timeout", JOBBER_FIELD_DURATION, 0, "1000",
+         "with wait_replicas: how long WAIT waits for the replicas' acknowledgements"},
         {"sentinels", JOBBER_FIELD_STRING, 0, nullptr,
          "Redis Sentinel: list of host:port of the sentinels that know the master; instead of address"},
         {"master_name", JOBBER_FIELD_STRING, 0, nullptr, "with sentinels: the monitored master's name"},

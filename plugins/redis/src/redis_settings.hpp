@@ -64,9 +64,14 @@ struct RedisSettings {
     std::chrono::milliseconds command_timeout{5000};
     // Most connections for ordinary commands; waiting pops hold their own connection each, outside this pool.
     size_t pool_size = 16;
+    // Opt-in synchronous replication: after every write, `WAIT wait_replicas wait_timeout` in the same round trip;
+    // fewer acknowledgements fail the call with UNAVAILABLE. 0 = off (writes are acknowledged by the master alone).
+    int64_t wait_replicas = 0;
+    std::chrono::milliseconds wait_timeout{1000};
     SentinelSettings sentinel;
 
     bool UsesSentinel() const { return !sentinel.sentinels.empty(); }
+    bool WaitsForReplicas() const { return wait_replicas > 0; }
 };
 
 // Reads and validates the host-validated key/value config. Throws sdk::Error(INVALID_ARGUMENT) naming the key;

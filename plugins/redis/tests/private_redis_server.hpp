@@ -124,6 +124,14 @@ public:
         pid_ = -1;
     }
 
+    // SIGSTOP / SIGCONT: the process stays up with its sockets open but answers nothing (a stalled node).
+    void Freeze() {
+        if (pid_ > 0) kill(pid_, SIGSTOP);
+    }
+    void Thaw() {
+        if (pid_ > 0) kill(pid_, SIGCONT);
+    }
+
     bool Ping() const {
         timeval tv{0, 200000};
         redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);

@@ -72,9 +72,10 @@ TEST(RedisPluginLibrary, ManifestDeclaresBrokerAndStateRolesWithTheSameKeys) {
     for (uint32_t r = 0; r < 2; ++r) {
         std::vector<std::string> names;
         for (uint32_t f = 0; f < manifest.roles[r].field_count; ++f) names.push_back(manifest.roles[r].fields[f].name);
-        EXPECT_EQ(names, (std::vector<std::string>{"address", "password", "username", "db", "key_prefix",
-                                                   "connect_timeout", "command_timeout", "pool_size", "sentinels",
-                                                   "master_name", "sentinel_password", "sentinel_username"}))
+        EXPECT_EQ(names,
+                  (std::vector<std::string>{"address", "password", "username", "db", "key_prefix", "connect_timeout",
+                                            "command_timeout", "pool_size", "wait_replicas", "wait_timeout",
+                                            "sentinels", "master_name", "sentinel_password", "sentinel_username"}))
             << "role " << manifest.roles[r].role;
     }
     EXPECT_NE(library.vtables.broker, nullptr);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jobber/sdk/error.hpp"
+#include "redis_client.hpp"
 #include "sentinel_endpoint.hpp"
 #include "sentinel_watcher.hpp"
 
@@ -106,6 +107,51 @@ TEST(RedisSettingsTest, RejectsOutOfRangeValuesNamingTheKey) {
     for (const auto& [key, value] : bad) {
         const std::string message = InvalidArgumentMessage([&] { ParseSettings(MakeConfig({{key, value}})); });
         EXPECT_NE(message.find("'" + key + "'"), std::string::npos) << key << "=" << value << ": " << message;
+    }
+}
+
+TEST(RedisWaitSettingsTest, OffByDefaultWithAOneSecondTimeout) {
+    const RedisSettings s = ParseSettings(MakeConfig({{"address", "127.0.0.1:6379"}}));
+    EXPECT_EQ(s.wait_replicas, 0);
+    EXPECT_FALSE(s.WaitsForReplicas());
+    EXPECT_EQ(s.wait_timeout.count(), 1000);
+    bool declared_replicas = false, declared_timeout = false;
+    for (const auto& field : RedisConfigFields()) {
+        const std::string name = field.name;
+        if (name == "wait_replicas") {
+            declared_replicas = true;
+            EXPECT_EQ(field.type, JOBBER_FIELD_INT);
+            EXPECT_STREQ(field.default_value, "0");
+        }
+        if (name == "wait_timeout") {
+            declared_timeout = true;
+            EXPECT_EQ(field.type, JOBBER_FIELD_DURATION);
+            EXPECT_STREQ(field.default_value, "1000");
+        }
+    }
+    EXPECT_TRUE(declared_replicas && declared_timeout) << "both keys must be declared, or the host refuses them";
+}
+
+TEST(RedisWaitSettingsTest, ReadsTheKeysAndRejectsOutOfRangeValuesNamingTheKey) {
+    const RedisSettings s = ParseSettings(MakeConfig({{"wait_replicas", "2"}, {"wait_timeout", "250"}}));
+    EXPECT_EQ(s.wait_replicas, 2);
+    EXPECT_TRUE(s.WaitsForReplicas());
+    EXPECT_EQ(s.wait_timeout.count(), 250);
+    EXPECT_EQ(ParseSettings(MakeConfig({{"wait_replicas", "100"}})).wait_replicas, 100) << "the upper bound";
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"wait_replicas", "-1"}, {"wait_replicas", "101"}, {"wait_timeout", "0"}, {"wait_timeout", "-10"}};
+    for (const auto& [key, value] : bad) {
+        const std::string message = InvalidArgumentMessage([&] { ParseSettings(MakeConfig({{key, value}})); });
+        EXPECT_NE(message.find("'" + key + "'"), std::string::npos) << key << "=" << value << ": " << message;
+    }
+}
+
+// What decides whether a command is followed by WAIT: a short list of reads, everything else a write.
+TEST(RedisWaitSettingsTest, OnlyKnownReadsSkipWait) {
+    for (const char* read : {"GET", "HMGET", "PING", "get", "hmget"}) EXPECT_TRUE(IsReadCommand(read)) << read;
+    for (const char* write : {"SET", "DEL", "ZREM", "EVALSHA", "EVAL", "set", "HSET", "SOMETHINGNEW"}) {
+        EXPECT_FALSE(IsReadCommand(write)) << write;
     }
 }
 
