@@ -187,7 +187,7 @@ class SentinelFailoverTest : public ::testing::Test {
 protected:
     void SetUp() override {
         // Opt-in until the loss below is understood: in the last runs a job accepted ~0.4 s before the failover
-        // was missing on the promoted replica although its link was up (2 of 3 runs on an idle machine, where the
+        // was 404 after the switch although the replica's link was up (2 of 3 runs on an idle machine, where the
         // author measured 9 of 9 passes before the wait_replicas and run-lease changes). The plugin-level Sentinel
         // tests (plugins/redis/tests/redis_sentinel_test.cpp) run by default.
         if (std::getenv("JOBBER_TEST_SENTINEL_E2E") == nullptr) {
