@@ -133,13 +133,8 @@ uint64_t MysqlResults::Sweep(int64_t now_unix_ms) {
 }
 
 void MysqlResults::Ping() {
-    Lease lease = pool_->TryAcquire();
-    if (lease) {
-        lease->Ping("ping of MySQL " + settings_.connection.endpoint.Describe());
-        return;
-    }
-    MysqlConnection spare(settings_.connection);
-    spare.Ping("ping of MySQL " + settings_.connection.endpoint.Describe());
+    const std::string context = "ping of MySQL " + settings_.connection.endpoint.Describe();
+    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.Ping(context); });
 }
 
 }  // namespace jobber::mysql

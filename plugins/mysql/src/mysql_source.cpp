@@ -181,14 +181,8 @@ void MysqlSource::Cancel(uint64_t query_id) {
 }
 
 void MysqlSource::Ping() {
-    // Never wait behind long queries: with every pooled connection busy, check with a fresh one.
-    Lease lease = pool_->TryAcquire();
-    if (lease) {
-        lease->Ping("ping of MySQL " + pool_->options().endpoint.Describe());
-        return;
-    }
-    MysqlConnection spare(pool_->options());
-    spare.Ping("ping of MySQL " + pool_->options().endpoint.Describe());
+    const std::string context = "ping of MySQL " + pool_->options().endpoint.Describe();
+    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.Ping(context); });
 }
 
 }  // namespace jobber::mysql

@@ -102,17 +102,9 @@ void PgSource::Cancel(uint64_t query_id) {
 }
 
 void PgSource::Ping() {
-    // Never wait behind long queries: with every pooled connection busy, check with a fresh one.
-    Lease lease = pool_->TryAcquire();
-    std::unique_ptr<PgConnection> spare;
-    PgConnection* connection = nullptr;
-    if (lease) {
-        connection = &*lease;
-    } else {
-        spare = std::make_unique<PgConnection>(pool_->settings());
-        connection = spare.get();
-    }
-    connection->Exec("SELECT 1", "ping of PostgreSQL at " + connection->description());
+    pool_->WithFreeOrSpare([](PgConnection& connection) {
+        connection.Exec("SELECT 1", "ping of PostgreSQL at " + connection.description());
+    });
 }
 
 }  // namespace jobber::postgres

@@ -106,18 +106,10 @@ void SqliteSource::Cancel(uint64_t query_id) {
 }
 
 void SqliteSource::Ping() {
-    // Never wait behind long queries: with every pooled connection busy, check with a fresh one.
-    Lease lease = pool_->TryAcquire();
-    std::unique_ptr<SqliteConnection> spare;
-    SqliteConnection* connection = nullptr;
-    if (lease) {
-        connection = &*lease;
-    } else {
-        spare = std::make_unique<SqliteConnection>(pool_->options());
-        connection = spare.get();
-    }
     // Reading the schema makes SQLite actually open and check the file, which SELECT 1 alone would not.
-    connection->Exec("SELECT 1 FROM sqlite_schema LIMIT 1", "ping of SQLite database '" + pool_->options().dsn + "'");
+    const std::string context = "ping of SQLite database '" + pool_->options().dsn + "'";
+    pool_->WithFreeOrSpare(
+        [&](SqliteConnection& connection) { connection.Exec("SELECT 1 FROM sqlite_schema LIMIT 1", context); });
 }
 
 }  // namespace jobber::sqlite

@@ -146,6 +146,19 @@ public:
         return Ready(std::move(self), std::move(connection));
     }
 
+    // Runs fn(Connection&) on a free pooled connection, or, when all are in use, on a spare one from
+    // the open hook that is closed afterwards: a health check must never queue behind long queries.
+    template <class Fn>
+    void WithFreeOrSpare(Fn&& fn) {
+        Lease lease = TryAcquire();
+        if (lease) {
+            fn(*lease);
+            return;
+        }
+        std::unique_ptr<Connection> spare = hooks_.open();
+        fn(*spare);
+    }
+
     // Makes every waiting Acquire run its `check` now, e.g. right after a cancel was recorded, so
     // the waiter need not wait for the next check_interval.
     void WakeWaiters() {
