@@ -31,6 +31,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -773,6 +774,15 @@ Poco::JSON::Object::Ptr ServerHarness::WaitForGroupState(const std::string& grou
     ADD_FAILURE() << "group '" << group_id << "' did not reach " << wanted << " within " << timeout.count()
                   << " ms; last GET: " << last.Describe();
     return {};
+}
+
+std::string RandomHex() {
+    static std::mt19937_64 rng{std::random_device{}()};
+    static std::mutex mutex;
+    std::lock_guard<std::mutex> lock(mutex);
+    char text[17];
+    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(rng()));
+    return text;
 }
 
 }  // namespace jobber::e2e

@@ -41,6 +41,8 @@ private:
 
 // A loopback TCP port nobody listens on right now (bound to port 0, then released).
 int FreeLoopbackPort();
+// 16 random hex digits (thread-safe): unique names for queues, key prefixes and jobs of one test run.
+std::string RandomHex();
 
 // Reads a whole file; empty when it does not exist.
 std::string ReadFile(const std::filesystem::path& path);

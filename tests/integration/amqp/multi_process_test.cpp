@@ -36,15 +36,6 @@ WITH RECURSIVE counter(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM counter WHERE
 SELECT COUNT(*) AS counted FROM counter;
 )sql";
 
-std::string RandomHex() {
-    static std::mt19937_64 rng{std::random_device{}()};
-    static std::mutex mutex;
-    std::lock_guard<std::mutex> lock(mutex);
-    char text[17];
-    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(rng()));
-    return text;
-}
-
 std::string Env(const char* name) {
     const char* value = std::getenv(name);
     return value != nullptr ? value : "";

@@ -35,15 +35,6 @@ WITH RECURSIVE counter(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM counter WHERE
 SELECT COUNT(*) AS counted FROM counter;
 )sql";
 
-std::string RandomHex() {
-    static std::mt19937_64 rng{std::random_device{}()};
-    static std::mutex mutex;
-    std::lock_guard<std::mutex> lock(mutex);
-    char text[17];
-    std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(rng()));
-    return text;
-}
-
 // Finds the pid of the sql-jobber process started with `config_path` (the harness keeps its child private).
 pid_t PidOf(const fs::path& config_path) {
     for (const auto& entry : fs::directory_iterator("/proc")) {
