@@ -88,10 +88,11 @@ void PgConnection::Exec(const std::string& sql, const std::string& context) {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
 }
 
-Result PgConnection::ExecParams(const std::string& sql,
-                                const std::vector<TextParam>& params,
-                                const std::string& context) {
-    std::vector<std::string> copies;  // libpq wants NUL-terminated text
+namespace {
+
+// libpq wants NUL-terminated text: `copies` holds it for as long as `values` points into it.
+std::vector<const char*> BindTexts(const std::vector<TextParam>& params, std::vector<std::string>& copies) {
+    copies.clear();
     copies.reserve(params.size());
     std::vector<const char*> values;
     values.reserve(params.size());
@@ -103,11 +104,59 @@ Result PgConnection::ExecParams(const std::string& sql,
         copies.emplace_back(*p);
         values.push_back(copies.back().c_str());
     }
+    return values;
+}
+
+}  // namespace
+
+Result PgConnection::ExecParams(const std::string& sql,
+                                const std::vector<TextParam>& params,
+                                const std::string& context) {
+    std::vector<std::string> copies;
+    const std::vector<const char*> values = BindTexts(params, copies);
     Result result(
         PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
     return result;
+}
+
+void PgConnection::ExecPipeline(const std::vector<PipelinedStatement>& statements, const std::string& context) {
+    if (PQenterPipelineMode(conn_) != 1) ThrowConnectionError(conn_, context);
+    for (const PipelinedStatement& statement : statements) {
+        std::vector<const char*> values;
+        for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
+        if (PQsendQueryParams(conn_, statement.sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                              nullptr, nullptr, 0) != 1) {
+            ThrowConnectionError(conn_, context);  // nothing was sent; the connection is discarded
+        }
+    }
+    if (PQpipelineSync(conn_) != 1) ThrowConnectionError(conn_, context);
+    // Each statement answers with its result and a null; the sync answers last. Statements after a failure come
+    // back PIPELINE_ABORTED.
+    Result first_error;
+    bool synced = false;
+    for (size_t reads = 0; !synced && reads < 2 * statements.size() + 2; ++reads) {
+        Result result(PQgetResult(conn_));
+        if (result == nullptr) {
+            if (PQstatus(conn_) != CONNECTION_OK) break;
+            continue;
+        }
+        switch (PQresultStatus(result.get())) {
+            case PGRES_PIPELINE_SYNC:
+                synced = true;
+                break;
+            case PGRES_COMMAND_OK:
+            case PGRES_TUPLES_OK:
+            case PGRES_PIPELINE_ABORTED:
+                break;
+            default:
+                if (first_error == nullptr) first_error = std::move(result);
+        }
+    }
+    if (!synced) ThrowConnectionError(conn_, context);
+    PQexitPipelineMode(conn_);
+    if (first_error != nullptr) ThrowResultError(conn_, first_error.get(), context);
 }
 
 const std::string& PgConnection::Prepared(const std::string& key,

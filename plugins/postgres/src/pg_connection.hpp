@@ -31,6 +31,12 @@ std::string DescribeDsn(const std::string& dsn);
 // A statement argument in text form; nullopt binds SQL NULL.
 using TextParam = std::optional<std::string_view>;
 
+// One statement of a pipeline: SQL with $n placeholders and their text arguments (nullopt binds SQL NULL).
+struct PipelinedStatement {
+    std::string sql;
+    std::vector<std::optional<std::string>> params;
+};
+
 class PgConnection {
 public:
     // Connects and applies the session settings every query relies on (UTF8, ISO dates, UTC,
@@ -47,6 +53,10 @@ public:
     void Exec(const std::string& sql, const std::string& context);
     // Runs one statement with text parameters; returns its result (COMMAND_OK or TUPLES_OK).
     Result ExecParams(const std::string& sql, const std::vector<TextParam>& params, const std::string& context);
+    // Runs statements in one round trip (libpq pipeline mode), arguments bound as in ExecParams. The server skips
+    // the statements after a failing one; the first failure is thrown once every reply has been read, so the
+    // connection is usable (for a ROLLBACK) afterwards.
+    void ExecPipeline(const std::vector<PipelinedStatement>& statements, const std::string& context);
 
     // The server-side name of `sql` prepared on this connection under `key`, preparing it on first
     // use. Reports its parameter count in *param_count when given.

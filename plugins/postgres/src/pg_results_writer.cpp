@@ -61,11 +61,12 @@ PgResultsWriter::PgResultsWriter(Lease lease,
     const std::string context =
         "cannot create result table '" + target_.table_name + "' on PostgreSQL at " + lease_->description();
     try {
-        lease_->Exec("BEGIN", context);
-        lease_->Exec(CreateTableSql(temp_name_, schema, settings.unlogged), context);
+        // One round trip: a simple query may hold several statements, and PQexec stops at the COPY (or returns
+        // the first error; the transaction is then aborted and Abandon rolls it back).
         PGconn* conn = lease_->handle();
-        const std::string copy = "COPY " + QuoteIdentifier(temp_name_) + " FROM STDIN WITH " + encoder_.CopyOptions();
-        Result result(PQexec(conn, copy.c_str()));
+        const std::string start = "BEGIN; " + CreateTableSql(temp_name_, schema, settings.unlogged) + "; COPY " +
+                                  QuoteIdentifier(temp_name_) + " FROM STDIN WITH " + encoder_.CopyOptions();
+        Result result(PQexec(conn, start.c_str()));
         if (result == nullptr || PQresultStatus(result.get()) != PGRES_COPY_IN) {
             ThrowResultError(conn, result.get(), context);
         }
@@ -131,11 +132,13 @@ void PgResultsWriter::Commit() {
         if (result == nullptr) break;
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) ThrowResultError(conn, result.get(), context);
     }
+    // Publishing is one round trip: replace, rename, record and commit, pipelined.
     const std::string final_name = QuoteIdentifier(target_.table_name);
-    lease_->Exec("DROP TABLE IF EXISTS " + final_name, context);
-    lease_->Exec("ALTER TABLE " + QuoteIdentifier(temp_name_) + " RENAME TO " + final_name, context);
-    RecordTable(*lease_, target_.table_name, target_.job_id, target_.expires_at_unix_ms);
-    lease_->Exec("COMMIT", context);
+    lease_->ExecPipeline({{"DROP TABLE IF EXISTS " + final_name, {}},
+                          {"ALTER TABLE " + QuoteIdentifier(temp_name_) + " RENAME TO " + final_name, {}},
+                          RecordTableStatement(target_.table_name, target_.job_id, target_.expires_at_unix_ms),
+                          {"COMMIT", {}}},
+                         context);
     committed_ = true;
     lease_ = Lease();  // back to the pool now; the writer may live on until the host releases it
 }

@@ -27,14 +27,11 @@ void CreateCatalog(PgConnection& connection) {
     }
 }
 
-void RecordTable(PgConnection& connection, std::string_view table_name, std::string_view job_id, int64_t expires_at) {
-    const std::string expires = std::to_string(expires_at);
-    connection.ExecParams(
-        "INSERT INTO " + Catalog() +
-            " (table_name, job_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO "
-            "UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at, created_at = now()",
-        {table_name, job_id, std::string_view(expires)},
-        "cannot record result table '" + std::string(table_name) + "' in " + std::string(kCatalogTable));
+PipelinedStatement RecordTableStatement(std::string_view table_name, std::string_view job_id, int64_t expires_at) {
+    return {"INSERT INTO " + Catalog() +
+                " (table_name, job_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (table_name) DO "
+                "UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at, created_at = now()",
+            {std::string(table_name), std::string(job_id), std::to_string(expires_at)}};
 }
 
 void ForgetTable(PgConnection& connection, std::string_view table_name) {

@@ -18,8 +18,9 @@ inline constexpr std::string_view kTempPrefix = "_jobber_tmp_";
 // CREATE TABLE IF NOT EXISTS, tolerating another process creating it at the same moment.
 void CreateCatalog(PgConnection& connection);
 
-// Inserts or replaces the row of `table_name`; expires_at is Unix ms, 0 for never.
-void RecordTable(PgConnection& connection, std::string_view table_name, std::string_view job_id, int64_t expires_at);
+// The statement that inserts or replaces the row of `table_name`; expires_at is Unix ms, 0 for never. Run by the
+// writer in the pipeline that publishes the table.
+PipelinedStatement RecordTableStatement(std::string_view table_name, std::string_view job_id, int64_t expires_at);
 
 // Deletes the row of `table_name` (if any).
 void ForgetTable(PgConnection& connection, std::string_view table_name);

@@ -142,6 +142,30 @@ TEST_P(PgResultsTest, ReleaseWithoutCommitLeavesNothing) {
     EXPECT_EQ(psql_->One("SELECT n FROM after"), "5");
 }
 
+// Publishing is one pipelined round trip (drop, rename, record, commit): a statement failing in it rolls all of it
+// back, the previous table stays, and the connection is clean for the next table.
+TEST_P(PgResultsTest, AFailureWhilePublishingKeepsThePreviousTable) {
+    const sdk::Schema schema = {{"n", sdk::ColumnType::kBigInt}};
+    Publish("report", schema, Numbers({1, 2}));
+    psql_->Exec("ALTER TABLE _jobber_results ADD CONSTRAINT refuse_job CHECK (job_id <> 'refused')");
+    auto writer = results_->Begin({"refused", "report", 0}, schema);
+    auto batch = Numbers({7});
+    writer->Write(sdk::BatchView(*batch, schema));
+    try {
+        writer->Commit();
+        FAIL() << "the catalog refused the row; Commit must fail";
+    } catch (const sdk::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("refuse_job"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot publish result table 'report'"), std::string::npos) << e.what();
+    }
+    writer.reset();
+    EXPECT_EQ(psql_->Rows("SELECT n FROM report ORDER BY n"), (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(Tables(), (std::vector<std::string>{"_jobber_results", "report"}));
+    EXPECT_EQ(psql_->One("SELECT job_id FROM _jobber_results WHERE table_name = 'report'"), "job-report");
+    Publish("after", schema, Numbers({5}));
+    EXPECT_EQ(psql_->One("SELECT n FROM after"), "5");
+}
+
 TEST_P(PgResultsTest, ZeroRowsStillCreateTheTable) {
     const sdk::Schema schema = {{"n", sdk::ColumnType::kBigInt}, {"t", sdk::ColumnType::kText}};
     auto writer = results_->Begin({"job", "empty", 0}, schema);
