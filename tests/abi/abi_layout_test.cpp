@@ -1,4 +1,4 @@
-// Pins plugin ABI 1.1 (1.0 plus appended fields): struct layouts (compile time and run time, C and C++ compilers), the
+// Pins plugin ABI 1.2 (1.0 plus appended fields): struct layouts (compile time and run time, C and C++ compilers), the
 // constants, the exported symbol names and the function-pointer signatures. A failure here means
 // an ABI change: read the rules at the top of jobber/abi/common.h before touching the numbers.
 #include <gtest/gtest.h>
@@ -74,7 +74,7 @@ TEST(AbiLayoutTest, EveryStructSizeAndAlignmentMatchesTheFrozenTable) {
     }
 }
 
-// The table itself: 25 structs, 154 fields, and each struct's rows tile it with nothing but
+// The table itself: 25 structs, 155 fields, and each struct's rows tile it with nothing but
 // alignment padding in between, so a row cannot silently go missing.
 TEST(AbiLayoutTest, TheTableCoversEveryFieldOfEveryStruct) {
     const std::vector<Row> table = Table();
@@ -122,9 +122,9 @@ static_assert(sizeof(double) == 8);
 
 // ---- constants ----
 
-TEST(AbiConstantsTest, VersionIs1Point1) {
+TEST(AbiConstantsTest, VersionIs1Point2) {
     EXPECT_EQ(JOBBER_ABI_MAJOR, 1);
-    EXPECT_EQ(JOBBER_ABI_MINOR, 1);
+    EXPECT_EQ(JOBBER_ABI_MINOR, 2);
 }
 
 TEST(AbiConstantsTest, StatusCodesAreTheCanonicalNumbers) {
@@ -247,6 +247,7 @@ static_assert(kSame<decltype(jobber_broker_vtable::extend),
 static_assert(kSame<decltype(jobber_broker_vtable::list_pending),
                     jobber_code (*)(jobber_broker*, const char*, jobber_pending_visitor, void*, jobber_error*)>);
 static_assert(kSame<decltype(jobber_broker_vtable::ping), jobber_code (*)(jobber_broker*, jobber_error*)>);
+static_assert(kSame<decltype(jobber_broker_vtable::redelivers_only_after_lease), uint32_t>);
 
 static_assert(kSame<decltype(jobber_state_vtable::open),
                     jobber_code (*)(const jobber_open_args*, jobber_state**, jobber_error*)>);

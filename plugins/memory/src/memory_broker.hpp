@@ -29,6 +29,9 @@ namespace jobber::memory {
 // A message whose lease runs out keeps its old sequence and so returns to the head of its queue.
 class MemoryBroker final : public sdk::Broker {
 public:
+    // A message comes back only once its lease lapsed (the reaper), so the host needs no run lease.
+    static constexpr bool kRedeliversOnlyAfterLease = true;
+
     explicit MemoryBroker(const sdk::OpenArgs& args);
 
     static const std::vector<jobber_config_field>& ConfigFields();

@@ -22,6 +22,9 @@ namespace jobber::redis {
 
 class RedisBroker final : public sdk::Broker {
 public:
+    // A message comes back only once its lease lapsed (the reaper), so the host needs no run lease.
+    static constexpr bool kRedeliversOnlyAfterLease = true;
+
     explicit RedisBroker(const sdk::OpenArgs& args);
     RedisBroker(RedisSettings settings, const std::string& instance_name);
 

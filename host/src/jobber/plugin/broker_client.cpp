@@ -1,5 +1,7 @@
 #include "jobber/plugin/broker_client.hpp"
 
+#include <cstddef>
+
 namespace jobber::plugin {
 
 using jobber::sdk::ErrorSlot;
@@ -9,6 +11,12 @@ BrokerClient::BrokerClient(std::shared_ptr<PluginLibrary> library, std::string i
     if (vtable_ == nullptr) throw PluginError(JOBBER_INVALID_ARGUMENT, context_.label() + " is not a broker");
     ErrorSlot error;
     context_.Check("open", vtable_->open(context_.open_args(), &handle_, error.get()), error);
+}
+
+bool BrokerClient::RedeliversOnlyAfterLease() const {
+    return vtable_->struct_size >= offsetof(jobber_broker_vtable, redelivers_only_after_lease) +
+                                       sizeof(vtable_->redelivers_only_after_lease) &&
+           vtable_->redelivers_only_after_lease != 0;
 }
 
 BrokerClient::~BrokerClient() {

@@ -40,6 +40,9 @@ public:
     // nullopt when the broker cannot browse queues.
     std::optional<std::vector<PendingMessage>> ListPending(const std::string& queue, size_t limit);
     void Ping();
+    // Whether the broker delivers a message again only once its lease has ended (ABI 1.2); false for older
+    // plugins, which may redeliver a live lease.
+    bool RedeliversOnlyAfterLease() const;
 
     const std::string& label() const { return context_.label(); }
 

@@ -157,7 +157,11 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     const uint32_t claimable = takeover ? kStarted : kRunnable;
     const uint64_t query_id = next_query_id_.fetch_add(1);
     const std::string run_holder = settings_.worker_name + ":" + run_nonce_ + ":" + std::to_string(query_id);
-    if (takeover) {
+    // A broker that redelivers only lapsed leases says by redelivering that the run before ours stopped renewing.
+    // Others (AMQP, on a dropped connection) may redeliver a live run: each run holds a run lease, one more state
+    // call per job.
+    const bool guard_runs = !broker.RedeliversOnlyAfterLease();
+    if (takeover && guard_runs) {
         // Redelivered while STARTED: the run before ours is dead only if nobody refreshes its run lease.
         if (!state.AcquireSlot(RunLeaseKey(record.job_id, token, record.attempts), 1, run_holder,
                                settings_.lease.count())) {
@@ -167,6 +171,8 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
             broker.Requeue(delivery.receipt, NowMs() + again_ms);
             return Outcome::kDone;
         }
+    }
+    if (takeover) {
         Log().warning("taking over a job whose worker stopped renewing its lease " + Fields(record) +
                       " delivery=" + std::to_string(delivery.delivery_count));
     }
@@ -215,7 +221,7 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     plugin::SourceClient* source = source_it != backends_.sources.end() ? source_it->second.get() : nullptr;
     // Registered before the claim, so a cancel or shutdown that sees STARTED also finds it here.
     std::shared_ptr<RunningJob> running;
-    const std::string run_lease = RunLeaseKey(record.job_id, token, record.attempts + 1);
+    const std::string run_lease = guard_runs ? RunLeaseKey(record.job_id, token, record.attempts + 1) : std::string();
     if (source != nullptr) {
         running = running_.Add(record.job_id, token, delivery.receipt, source, query_id, record.timeout_ms, run_lease,
                                run_holder);
@@ -244,7 +250,7 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     }
     // Not released at the end: it lapses a lease later, and nothing waits on it once the record is final.
     try {
-        if (!state.AcquireSlot(run_lease, 1, run_holder, settings_.lease.count())) {
+        if (guard_runs && !state.AcquireSlot(run_lease, 1, run_holder, settings_.lease.count())) {
             Log().warning("run lease already held " + Fields(record) + " key=" + run_lease);
         }
     } catch (const std::exception& e) {

@@ -3,6 +3,8 @@
 // message of a STARTED job is taken over only when nobody holds its run lease any more. Brokers
 // that redeliver as soon as a connection drops (AMQP) would otherwise start a second copy beside a
 // worker that is still running; the broker cannot tell a dead holder from a live one elsewhere.
+// Brokers that declare jobber_broker_vtable.redelivers_only_after_lease (memory, Redis) need none:
+// the runner skips it for them, saving a state call per job.
 #pragma once
 
 #include <cstdint>

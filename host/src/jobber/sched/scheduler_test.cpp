@@ -56,6 +56,8 @@ tasks::TaskDefinition Task(const std::string& name, const std::string& sql, bool
 
 class SchedulerTest : public ::testing::Test {
 protected:
+    // The plugin providing the broker and the state store.
+    virtual std::string QueuePlugin() const { return "memory"; }
     void SetUp() override {
         std::random_device rd;
         dir_ = fs::temp_directory_path() / ("jobber-sched-" + std::to_string(rd()));
@@ -77,7 +79,10 @@ protected:
         results.options = {{"dsn", results_path_}};
         settings.db["src"] = source;
         settings.results["res"] = results;
-        catalog_ = std::make_unique<plugin::PluginCatalog>(plugin::PluginCatalog::Scan({JOBBER_TEST_PLUGIN_DIR}));
+        settings.job_queue.broker.type = QueuePlugin();
+        settings.job_queue.state.type = QueuePlugin();
+        catalog_ = std::make_unique<plugin::PluginCatalog>(
+            plugin::PluginCatalog::Scan({JOBBER_TEST_PLUGIN_DIR, JOBBER_TEST_FIXTURE_PLUGIN_DIR}));
         backends_ = app::OpenBackends(settings, *catalog_);
         task_catalog_ = service::TaskCatalog::Build(
             {Task("count_to", "SELECT n FROM numbers WHERE n <= ? ORDER BY n"),
@@ -366,10 +371,17 @@ TEST_F(SchedulerTest, AJobWhoseWorkerDiedIsTakenOverAfterItsLease) {
 namespace jobber::sched {
 namespace {
 
+// The memory broker inside the "unbrowsable" fixture, which (like AMQP) does not declare
+// redelivers_only_after_lease: the host must assume a redelivery may come while the first run is alive.
+class LiveRedeliverySchedulerTest : public SchedulerTest {
+protected:
+    std::string QueuePlugin() const override { return "unbrowsable"; }
+};
+
 // A broker that redelivers while the first worker still runs the job (AMQP after a connection
 // drop) must not get it run twice: the redelivery waits while the run lease is held, and takes the
 // job over once it lapses.
-TEST_F(SchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsRunLeaseToLapse) {
+TEST_F(LiveRedeliverySchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsRunLeaseToLapse) {
     jobs::JobRequest request;
     request.job_id = "held";
     request.queue = "parked";  // no worker of the fixture listens here
@@ -415,6 +427,46 @@ TEST_F(SchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsRunLeaseToLapse
     EXPECT_EQ(done.state, JobState::kSuccess) << done.error;
     EXPECT_EQ(done.count, 3);
     EXPECT_EQ(done.attempts, 2);
+}
+
+// A broker that redelivers only lapsed leases (memory, Redis) needs no run lease: a redelivery of a STARTED job
+// means its worker stopped renewing, and the job is taken over at once, without a state call for a run lease.
+TEST_F(SchedulerTest, ABrokerThatRedeliversOnlyLapsedLeasesGetsNoRunLease) {
+    ASSERT_TRUE(backends_.broker->RedeliversOnlyAfterLease());
+    jobs::JobRequest request;
+    request.job_id = "lapsed";
+    request.queue = "parked";
+    request.args = {int64_t{3}};
+    service_->PostJob("count_to", request);
+    auto& broker = *backends_.broker;
+    auto& state = *backends_.state;
+
+    auto first = broker.Pop({"parked"}, 1s, 60s);
+    ASSERT_TRUE(first);
+    auto stored = state.GetJob("lapsed");
+    ASSERT_TRUE(stored);
+    auto record = jobs::DecodeRecord(stored->body);
+    record.state = JobState::kStarted;
+    record.attempts = 1;
+    ASSERT_TRUE(state
+                    .CasJob("lapsed", JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
+                            stored->token, jobs::EncodeRecord(record), 60000)
+                    .ok);
+    // A run lease left by someone is ignored: with this broker, holding one means nothing.
+    ASSERT_TRUE(state.AcquireSlot(RunLeaseKey("lapsed", stored->token, 1), 1, "other-worker", 60000));
+    ASSERT_TRUE(broker.Requeue(first->receipt, 0));
+
+    JobRunner runner(
+        backends_, [this] { return task_catalog_; }, running_, admission_, RunnerSettings{});
+    auto second = broker.Pop({"parked"}, 1s, 60s);
+    ASSERT_TRUE(second);
+    runner.Run(*second);
+    const auto done = WaitFor("lapsed", {JobState::kSuccess, JobState::kFailure});
+    EXPECT_EQ(done.state, JobState::kSuccess) << done.error;
+    EXPECT_EQ(done.attempts, 2);
+    // The run took no run lease of its own (one would still be held: run leases are left to lapse).
+    EXPECT_TRUE(state.AcquireSlot(RunLeaseKey("lapsed", stored->token, 2), 1, "probe", 1000))
+        << "the run took a run lease it does not need";
 }
 
 }  // namespace

@@ -80,6 +80,12 @@ typedef struct jobber_broker_vtable {
         jobber_broker* broker, const char* queue, jobber_pending_visitor visitor, void* context, jobber_error* error);
     /* Cheap reachability check for readiness probes. */
     jobber_code (*ping)(jobber_broker* broker, jobber_error* error);
+    /* ABI 1.2. Non-zero when a message is delivered again only once its lease has ended, as described at the top;
+     * the host then needs no run lease of its own to tell a dead worker from a live one. 0 (and absent, in plugins
+     * built before 1.2): the broker may deliver a message again while its lease is live (AMQP does when the
+     * consumer's connection drops), so the host guards every run with a run lease in the state store, at the cost
+     * of one more state call per job. */
+    uint32_t redelivers_only_after_lease;
 } jobber_broker_vtable;
 
 #ifdef __cplusplus

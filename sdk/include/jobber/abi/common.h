@@ -10,7 +10,8 @@
  *    minor is <= its own.
  *
  * ABI 1.0: the four roles (broker, state store, source, results backend).
- * ABI 1.1: the state store's queue index (jobber_job_write.queue, jobber_state_vtable.list_queue). */
+ * ABI 1.1: the state store's queue index (jobber_job_write.queue, jobber_state_vtable.list_queue).
+ * ABI 1.2: jobber_broker_vtable.redelivers_only_after_lease. */
 #ifndef JOBBER_ABI_COMMON_H
 #define JOBBER_ABI_COMMON_H
 
@@ -22,7 +23,7 @@ extern "C" {
 #endif
 
 #define JOBBER_ABI_MAJOR 1
-#define JOBBER_ABI_MINOR 1
+#define JOBBER_ABI_MINOR 2
 
 #define JOBBER_EXPORT __attribute__((visibility("default")))
 

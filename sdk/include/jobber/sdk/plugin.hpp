@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "jobber/abi/broker.h"
@@ -133,6 +134,15 @@ inline void ReleaseDelivery(jobber_delivery* d) {
     d->release = nullptr;
 }
 
+// A broker class declares `static constexpr bool kRedeliversOnlyAfterLease = true;` when it never delivers a message
+// again while its lease is live (jobber_broker_vtable.redelivers_only_after_lease); without it the host assumes it
+// may, and guards every run with a run lease.
+template <class T, class = void>
+struct RedeliversOnlyAfterLease : std::false_type {};
+template <class T>
+struct RedeliversOnlyAfterLease<T, std::void_t<decltype(T::kRedeliversOnlyAfterLease)>>
+    : std::bool_constant<T::kRedeliversOnlyAfterLease> {};
+
 template <class T>
 const jobber_broker_vtable* BrokerVtable() {
     static const jobber_broker_vtable table = [] {
@@ -189,6 +199,7 @@ const jobber_broker_vtable* BrokerVtable() {
             });
         };
         t.ping = [](jobber_broker* b, jobber_error* err) { return Guard(err, [&] { AsBroker(b)->Ping(); }); };
+        t.redelivers_only_after_lease = RedeliversOnlyAfterLease<T>::value ? 1 : 0;
         return t;
     }();
     return &table;
