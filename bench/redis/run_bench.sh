@@ -7,6 +7,7 @@
 #   JOBS=2000 THREADS=8 WORKERS=8 REPEAT=3 bench/redis/run_bench.sh build
 #   BENCH_BROKER="redis memory" bench/redis/run_bench.sh build     (several brokers, each against the same pgbench)
 #   KEEP=1 ...                                      (keeps logs, configs and the services' directories)
+#   BENCH_TMPDIR=/dev/shm ...                       (servers' data on tmpfs: far less run-to-run noise on a VM disk)
 #
 # BENCH_BROKER names templates in BENCH_BROKER_DIR (default bench/redis/brokers): <name>.yaml is the `job_queue:`
 # section, with @VAR@ taken from the environment and @KEY_PREFIX@ set per run; its first line `# services: a b`
@@ -48,7 +49,7 @@ for broker in $brokers; do
     die "no libjobber_$broker.so in $plugins; build jobber_plugin_$broker"
 done
 
-work="$(mktemp -d /tmp/jobber-bench-redis.XXXXXX)"
+work="$(mktemp -d "${BENCH_TMPDIR:-/tmp}/jobber-bench-redis.XXXXXX")"
 # The services run as nobody when we are root: they must be able to reach their directories.
 chmod o+x "$work"
 export JOBBER_SERVICES_DIR="$work/services"
@@ -218,6 +219,10 @@ for ((rep = 1; rep <= repeat; rep++)); do
   order="pgbench $brokers"
   ((rep % 2 == 1)) && order="$brokers pgbench"
   for side in $order; do
+    # Each side starts with no dirty pages left by the one before (the template's rows, the other side's tables):
+    # otherwise the kernel's writeback of them lands in whichever side runs next.
+    psql -q "$JOBBER_TEST_POSTGRES_URI" -c CHECKPOINT >/dev/null
+    sync
     if [[ "$side" == pgbench ]]; then
       tps="$(run_pgbench "$db")"
       printf '   %-10s %8.1f jobs/s\n' pgbench "$tps"
