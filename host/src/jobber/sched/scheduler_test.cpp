@@ -131,6 +131,33 @@ protected:
         return service_->PostJob(task, request);
     }
 
+    // "Another worker" pops `job_id` (a count_to 3 job posted to a queue no worker of the fixture listens on),
+    // starts it (STARTED, attempt 1), holds its run lease, and loses its connection: the broker redelivers it.
+    // Returns the submission's token.
+    std::string StartedElsewhereAndRedelivered(const std::string& job_id) {
+        jobs::JobRequest request;
+        request.job_id = job_id;
+        request.queue = "parked";
+        request.args = {int64_t{3}};
+        service_->PostJob("count_to", request);
+        auto& state = *backends_.state;
+        auto first = backends_.broker->Pop({"parked"}, 1s, 60s);
+        EXPECT_TRUE(first);
+        auto stored = state.GetJob(job_id);
+        EXPECT_TRUE(stored);
+        if (!first || !stored) return {};
+        auto record = jobs::DecodeRecord(stored->body);
+        record.state = JobState::kStarted;
+        record.attempts = 1;
+        EXPECT_TRUE(state
+                        .CasJob(job_id, JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
+                                stored->token, jobs::EncodeRecord(record), 60000)
+                        .ok);
+        EXPECT_TRUE(state.AcquireSlot(RunLeaseKey(job_id, stored->token, 1), 1, "other-worker", 60000));
+        EXPECT_TRUE(backends_.broker->Requeue(first->receipt, 0));
+        return stored->token;
+    }
+
     jobs::JobRecord WaitFor(const std::string& id,
                             std::initializer_list<JobState> states,
                             std::chrono::milliseconds limit = 10s) {
@@ -382,29 +409,11 @@ protected:
 // drop) must not get it run twice: the redelivery waits while the run lease is held, and takes the
 // job over once it lapses.
 TEST_F(LiveRedeliverySchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsRunLeaseToLapse) {
-    jobs::JobRequest request;
-    request.job_id = "held";
-    request.queue = "parked";  // no worker of the fixture listens here
-    request.args = {int64_t{3}};
-    service_->PostJob("count_to", request);
+    const std::string token = StartedElsewhereAndRedelivered("held");
+    ASSERT_FALSE(token.empty());
+    const std::string lease_key = RunLeaseKey("held", token, 1);
     auto& broker = *backends_.broker;
     auto& state = *backends_.state;
-
-    // "Another worker" pops it, starts it and holds its run lease.
-    auto first = broker.Pop({"parked"}, 1s, 60s);
-    ASSERT_TRUE(first);
-    auto stored = state.GetJob("held");
-    ASSERT_TRUE(stored);
-    auto record = jobs::DecodeRecord(stored->body);
-    record.state = JobState::kStarted;
-    record.attempts = 1;
-    ASSERT_TRUE(state
-                    .CasJob("held", JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
-                            stored->token, jobs::EncodeRecord(record), 60000)
-                    .ok);
-    const std::string lease_key = RunLeaseKey("held", stored->token, 1);
-    ASSERT_TRUE(state.AcquireSlot(lease_key, 1, "other-worker", 60000));
-    ASSERT_TRUE(broker.Requeue(first->receipt, 0));  // its connection dropped: the broker redelivers
 
     RunnerSettings settings;
     settings.lease = 2s;  // the redelivery looks again after max(1 s, lease / 4)
@@ -433,28 +442,11 @@ TEST_F(LiveRedeliverySchedulerTest, RedeliveryOfAJobRunningElsewhereWaitsForItsR
 // means its worker stopped renewing, and the job is taken over at once, without a state call for a run lease.
 TEST_F(SchedulerTest, ABrokerThatRedeliversOnlyLapsedLeasesGetsNoRunLease) {
     ASSERT_TRUE(backends_.broker->RedeliversOnlyAfterLease());
-    jobs::JobRequest request;
-    request.job_id = "lapsed";
-    request.queue = "parked";
-    request.args = {int64_t{3}};
-    service_->PostJob("count_to", request);
+    // The run lease "another worker" left is ignored: with this broker, holding one means nothing.
+    const std::string token = StartedElsewhereAndRedelivered("lapsed");
+    ASSERT_FALSE(token.empty());
     auto& broker = *backends_.broker;
     auto& state = *backends_.state;
-
-    auto first = broker.Pop({"parked"}, 1s, 60s);
-    ASSERT_TRUE(first);
-    auto stored = state.GetJob("lapsed");
-    ASSERT_TRUE(stored);
-    auto record = jobs::DecodeRecord(stored->body);
-    record.state = JobState::kStarted;
-    record.attempts = 1;
-    ASSERT_TRUE(state
-                    .CasJob("lapsed", JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING), &stored->token, JOBBER_JOB_STARTED,
-                            stored->token, jobs::EncodeRecord(record), 60000)
-                    .ok);
-    // A run lease left by someone is ignored: with this broker, holding one means nothing.
-    ASSERT_TRUE(state.AcquireSlot(RunLeaseKey("lapsed", stored->token, 1), 1, "other-worker", 60000));
-    ASSERT_TRUE(broker.Requeue(first->receipt, 0));
 
     JobRunner runner(
         backends_, [this] { return task_catalog_; }, running_, admission_, RunnerSettings{});
@@ -465,7 +457,7 @@ TEST_F(SchedulerTest, ABrokerThatRedeliversOnlyLapsedLeasesGetsNoRunLease) {
     EXPECT_EQ(done.state, JobState::kSuccess) << done.error;
     EXPECT_EQ(done.attempts, 2);
     // The run took no run lease of its own (one would still be held: run leases are left to lapse).
-    EXPECT_TRUE(state.AcquireSlot(RunLeaseKey("lapsed", stored->token, 2), 1, "probe", 1000))
+    EXPECT_TRUE(state.AcquireSlot(RunLeaseKey("lapsed", token, 2), 1, "probe", 1000))
         << "the run took a run lease it does not need";
 }
 
