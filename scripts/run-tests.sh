@@ -64,4 +64,7 @@ for var in JOBBER_TEST_POSTGRES_URI JOBBER_TEST_MYSQL_DSN JOBBER_TEST_REDIS_ADDR
     exit 1
   fi
 done
-ctest --test-dir "$out/release" --output-on-failure -j "$jobs" --timeout 300
+# The servers tests start themselves (private Redis/Sentinel, PostgreSQL and MariaDB for fault tests, RabbitMQ
+# nodes) and their temp files go where the shared ones are: tmpfs when it has room (see tests/services/lib.sh).
+TMPDIR="${TMPDIR:-$(jobber_services_parent)}" ctest --test-dir "$out/release" --output-on-failure -j "$jobs" \
+  --timeout 300

@@ -70,7 +70,7 @@ TEST(CliTest, VersionPrintsVersionAndAbi) {
     for (const std::string flag : {"--version", "-v"}) {
         const auto result = RunBinary({flag});
         EXPECT_EQ(result.exit_code, 0) << result.err;
-        EXPECT_TRUE(std::regex_match(result.out, std::regex(R"(sql-jobber \d+\.\d+\.\d+ \(plugin ABI 1\.1\)\n)")))
+        EXPECT_TRUE(std::regex_match(result.out, std::regex(R"(sql-jobber \d+\.\d+\.\d+ \(plugin ABI 1\.2\)\n)")))
             << "'" << result.out << "'";
     }
 }

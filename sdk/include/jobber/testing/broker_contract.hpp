@@ -457,13 +457,22 @@ TEST_P(BrokerContractTest, ConcurrentProducersAndConsumersDeliverEachMessageOnce
     std::atomic<int> push_failures{0}, pop_failures{0}, ack_failures{0}, received{0};
     std::mutex seen_mutex;
     std::map<std::string, int> seen;  // payload -> deliveries
+    std::string first_failure;        // what the first failing call said, for the report
+    auto note_failure = [&](const char* call, const CallResult& result) {
+        std::lock_guard<std::mutex> lock(seen_mutex);
+        if (first_failure.empty()) first_failure = std::string(call) + ": " + result.message;
+    };
 
     std::vector<std::thread> threads;
     for (int p = 0; p < kProducers; ++p) {
         threads.emplace_back([&, p] {
             for (int i = 0; i < kPerProducer; ++i) {
                 const std::string payload = "p" + std::to_string(p) + "-" + std::to_string(i);
-                if (!Push(queues[i % queues.size()], payload).ok()) ++push_failures;
+                const CallResult pushed = Push(queues[i % queues.size()], payload);
+                if (!pushed.ok()) {
+                    ++push_failures;
+                    note_failure("push", pushed);
+                }
             }
         });
     }
@@ -473,10 +482,17 @@ TEST_P(BrokerContractTest, ConcurrentProducersAndConsumersDeliverEachMessageOnce
                 CallResult result;
                 auto popped = Pop(queues, Ms(100), kLongLease, &result);
                 if (!popped) {
-                    if (result.code != JOBBER_DEADLINE_EXCEEDED) ++pop_failures;
+                    if (result.code != JOBBER_DEADLINE_EXCEEDED) {
+                        ++pop_failures;
+                        note_failure("pop", result);
+                    }
                     continue;
                 }
-                if (!Ack(popped->receipt).ok()) ++ack_failures;
+                const CallResult acked = Ack(popped->receipt);
+                if (!acked.ok()) {
+                    ++ack_failures;
+                    note_failure("ack", acked);
+                }
                 std::lock_guard<std::mutex> lock(seen_mutex);
                 ++seen[popped->payload];
                 ++received;
@@ -485,9 +501,9 @@ TEST_P(BrokerContractTest, ConcurrentProducersAndConsumersDeliverEachMessageOnce
     }
     for (auto& thread : threads) thread.join();
 
-    EXPECT_EQ(push_failures.load(), 0);
-    EXPECT_EQ(pop_failures.load(), 0);
-    EXPECT_EQ(ack_failures.load(), 0);
+    EXPECT_EQ(push_failures.load(), 0) << first_failure;
+    EXPECT_EQ(pop_failures.load(), 0) << first_failure;
+    EXPECT_EQ(ack_failures.load(), 0) << first_failure;
     EXPECT_EQ(received.load(), kTotal);
     EXPECT_EQ(seen.size(), static_cast<size_t>(kTotal)) << "some messages were lost";
     for (const auto& [payload, count] : seen) EXPECT_EQ(count, 1) << payload << " was delivered " << count << " times";
