@@ -88,11 +88,10 @@ void PgConnection::Exec(const std::string& sql, const std::string& context) {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
 }
 
-namespace {
-
-// libpq wants NUL-terminated text: `copies` holds it for as long as `values` points into it.
-std::vector<const char*> BindTexts(const std::vector<TextParam>& params, std::vector<std::string>& copies) {
-    copies.clear();
+Result PgConnection::ExecParams(const std::string& sql,
+                                const std::vector<TextParam>& params,
+                                const std::string& context) {
+    std::vector<std::string> copies;  // libpq wants NUL-terminated text
     copies.reserve(params.size());
     std::vector<const char*> values;
     values.reserve(params.size());
@@ -104,16 +103,6 @@ std::vector<const char*> BindTexts(const std::vector<TextParam>& params, std::ve
         copies.emplace_back(*p);
         values.push_back(copies.back().c_str());
     }
-    return values;
-}
-
-}  // namespace
-
-Result PgConnection::ExecParams(const std::string& sql,
-                                const std::vector<TextParam>& params,
-                                const std::string& context) {
-    std::vector<std::string> copies;
-    const std::vector<const char*> values = BindTexts(params, copies);
     Result result(
         PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
     const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;

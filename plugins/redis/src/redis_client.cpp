@@ -1,6 +1,7 @@
 #include "redis_client.hpp"
 
-#include <cctype>
+#include <strings.h>
+
 #include <optional>
 
 #include "jobber/sdk/host.hpp"
@@ -14,16 +15,6 @@ constexpr int kAttemptsAcrossFailover = 2;
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
     return text.substr(0, prefix.size()) == prefix;
-}
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
 }
 
 }  // namespace
@@ -47,7 +38,7 @@ bool IsReadCommand(std::string_view command) {
     static constexpr std::string_view kReads[] = {"PING", "GET",  "MGET", "HGET",  "HMGET",  "HGETALL", "EXISTS",
                                                   "TTL",  "PTTL", "LLEN", "ZCARD", "ZSCORE", "ROLE"};
     for (std::string_view read : kReads) {
-        if (EqualsIgnoringCase(command, read)) return true;
+        if (command.size() == read.size() && strncasecmp(command.data(), read.data(), read.size()) == 0) return true;
     }
     return false;
 }

@@ -26,4 +26,20 @@ void SourceQueryFinished(const std::string& db);
 void ResultsWriteStarted(const std::string& backend);
 void ResultsWriteFinished(const std::string& backend);
 
+// Counts one unit of an in-flight gauge (a source query, a results write) for as long as it lives.
+class InFlightScope {
+public:
+    using Update = void (*)(const std::string&);
+    InFlightScope(Update started, Update finished, const std::string& label) : finished_(finished), label_(label) {
+        started(label_);
+    }
+    ~InFlightScope() { finished_(label_); }
+    InFlightScope(const InFlightScope&) = delete;
+    InFlightScope& operator=(const InFlightScope&) = delete;
+
+private:
+    Update finished_;
+    const std::string& label_;
+};
+
 }  // namespace jobber::metrics

@@ -156,11 +156,12 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     const std::string token = stored->token;
     const uint32_t claimable = takeover ? kStarted : kRunnable;
     const uint64_t query_id = next_query_id_.fetch_add(1);
-    const std::string run_holder = settings_.worker_name + ":" + run_nonce_ + ":" + std::to_string(query_id);
     // A broker that redelivers only lapsed leases says by redelivering that the run before ours stopped renewing.
     // Others (AMQP, on a dropped connection) may redeliver a live run: each run holds a run lease, one more state
     // call per job.
     const bool guard_runs = !broker.RedeliversOnlyAfterLease();
+    const std::string run_holder =
+        guard_runs ? settings_.worker_name + ":" + run_nonce_ + ":" + std::to_string(query_id) : std::string();
     if (takeover && guard_runs) {
         // Redelivered while STARTED: the run before ours is dead only if nobody refreshes its run lease.
         if (!state.AcquireSlot(RunLeaseKey(record.job_id, token, record.attempts), 1, run_holder,
@@ -300,17 +301,10 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
             if (running->reason() != StopReason::kNone) throw JobStopped(running->reason());
         };
         check_stop();
-        struct InFlight {
-            const std::string& db;
-            explicit InFlight(const std::string& name) : db(name) { metrics::SourceQueryStarted(db); }
-            ~InFlight() { metrics::SourceQueryFinished(db); }
-        };
-        std::optional<InFlight> in_flight(std::in_place, record.db);
-        struct Writing {
-            const std::string& backend;
-            explicit Writing(const std::string& name) : backend(name) { metrics::ResultsWriteStarted(backend); }
-            ~Writing() { metrics::ResultsWriteFinished(backend); }
-        } writing(record.results_backend);
+        std::optional<metrics::InFlightScope> in_flight(std::in_place, metrics::SourceQueryStarted,
+                                                        metrics::SourceQueryFinished, record.db);
+        const metrics::InFlightScope writing(metrics::ResultsWriteStarted, metrics::ResultsWriteFinished,
+                                             record.results_backend);
         auto stream = source->Execute(request);
         auto& results = *results_it->second.client;
         auto txn = results.Begin(record.job_id, record.results_table, NowMs() + record.ttl_ms, stream->arrow_schema());
