@@ -56,8 +56,14 @@ RedisConnection::RedisConnection(const RedisAddress& address, const NodeLogin& l
         throw sdk::Error(JOBBER_UNAVAILABLE,
                          "cannot connect to Redis at " + where_ + ": " + error + "; " + login.unreachable_hint);
     }
-    // Notices a peer that vanished without closing the socket (a machine gone) while a pop waits.
-    redisEnableKeepAlive(context_);
+    // Notices a peer that vanished without closing the socket (a machine gone) while a pop waits. TCP only: on a
+    // unix socket the keep-alive options fail (EOPNOTSUPP), and hiredis would then refuse every later call.
+    if (address.unix_path.empty() && redisEnableKeepAlive(context_) != REDIS_OK) {
+        const std::string error = ContextError(context_);
+        redisFree(context_);
+        context_ = nullptr;
+        throw sdk::Error(JOBBER_UNAVAILABLE, "cannot enable TCP keep-alive to Redis at " + where_ + ": " + error);
+    }
     SetTimeout(timeouts.command_timeout);
     if (!login.password.empty()) {
         std::vector<std::string_view> auth{"AUTH"};

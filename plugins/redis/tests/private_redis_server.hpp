@@ -82,6 +82,12 @@ public:
                                : std::string();
     }
     std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    // Also listen on a unix socket in the server's directory (call before Start); returns its path.
+    std::string ListenOnUnixSocket() {
+        const std::string path = (dir_ / "redis.sock").string();
+        extra_args_.insert(extra_args_.end(), {"--unixsocket", path, "--unixsocketperm", "700"});
+        return path;
+    }
     int port() const { return port_; }
     const std::filesystem::path& dir() const { return dir_; }
 

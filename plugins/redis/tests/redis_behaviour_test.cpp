@@ -354,5 +354,38 @@ TEST_F(RedisRestartTest, AWaitingPopSurvivesARestart) {
     EXPECT_GE(failures.load(), 1) << "the waiting pop saw the server go away";
 }
 
+// `address` may be a unix socket path (a Redis on the same machine). Every call must work over it, the blocking pop
+// included: TCP's keep-alive options do not apply there, and setting them once made hiredis refuse every call.
+TEST(RedisUnixSocketTest, EveryOperationWorksOverAUnixSocket) {
+    testing::PrivateRedisServer server;
+    if (!server.unavailable_reason().empty()) GTEST_SKIP() << server.unavailable_reason();
+    const std::string socket = server.ListenOnUnixSocket();
+    server.Start();
+    const RedisSettings settings = SettingsFor(socket, "jobber_unix:");
+    ASSERT_EQ(settings.address.unix_path, socket);
+    RedisBroker broker(settings, "unix");
+    RedisState state(settings, "unix");
+
+    ASSERT_TRUE(state.CasJob("j", kClaimMask, std::nullopt, {JOBBER_JOB_PENDING, "t", "{}", 0}, nullptr));
+    broker.Push("q", "over-the-socket", 0);
+    auto leased = broker.Pop({"q"}, 0ms, 60s);
+    ASSERT_TRUE(leased.has_value());
+    EXPECT_EQ(leased->payload, "over-the-socket");
+    broker.Ack(leased->receipt);
+    auto record = state.GetJob("j");
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->token, "t");
+
+    // A pop that waits, woken by a push from another instance.
+    std::optional<sdk::Delivery> got;
+    std::thread waiter([&] { got = broker.Pop({"q"}, 3000ms, 60s); });
+    std::this_thread::sleep_for(200ms);
+    RedisBroker producer(settings, "unix-producer");
+    producer.Push("q", "woken", 0);
+    waiter.join();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->payload, "woken");
+}
+
 }  // namespace
 }  // namespace jobber::redis
