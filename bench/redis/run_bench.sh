@@ -167,7 +167,8 @@ YAML
     die "sql-jobber ($name) did not start; its log: $(cat "$work/$name.log")"
   redis_commandstats >"$work/$name.redis-before"
   local load
-  load="$("$work/http_load" "$port" bench_rows "$jobs" "$threads" "$work/$name.ids")" ||
+  load="$(python3 "$root/bench/redis/cpu_split.py" "$work/$name.cpu" -- \
+    "$work/http_load" "$port" bench_rows "$jobs" "$threads" "$work/$name.ids")" ||
     die "load generator failed against $name; server log: $(tail -5 "$work/$name.log")"
   redis_commandstats >"$work/$name.redis-after"
   local verified
@@ -175,9 +176,10 @@ YAML
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
-  python3 - "$load" "$verified" "$work/$name.redis-before" "$work/$name.redis-after" <<'PY'
+  python3 - "$load" "$verified" "$work/$name.redis-before" "$work/$name.redis-after" "$work/$name.cpu" <<'PY'
 import json, re, sys
 load, verified = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+load["cpu"] = json.load(open(sys.argv[5]))
 def stats(path):
     out = {}
     for line in open(path):
@@ -198,10 +200,16 @@ print(json.dumps(load))
 PY
 }
 
-# run_pgbench DB -> tps (without connection time)
+# cpu_per_job SPLIT_JSON -> "postgres 1.10 client 0.05 ..." (ms of CPU per job by part; see cpu_split.py)
+cpu_per_job() {
+  python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); n=int(sys.argv[2])
+print(" ".join("%s %.2f" % (k, v * 1000 / n) for k, v in c.items() if k != "wall" and v > 0))' "$1" "$jobs"
+}
+
+# run_pgbench DB -> tps (without connection time); the CPU split goes to $work/pgbench-DB.cpu
 run_pgbench() {
   local db="$1" per_client=$(((jobs + threads - 1) / threads))
-  pgbench -n -c "$threads" -j "$threads" -t "$per_client" -f "$work/pgbench.sql" "$pg_base/$db" \
+  python3 "$root/bench/redis/cpu_split.py" "$work/pgbench-$db.cpu" -- pgbench -n -c "$threads" -j "$threads" -t "$per_client" -f "$work/pgbench.sql" "$pg_base/$db" \
     >"$work/pgbench-$db.log" 2>&1 || die "pgbench failed: $(cat "$work/pgbench-$db.log")"
   awk '/^tps = / {print $3; exit}' "$work/pgbench-$db.log"
 }
@@ -225,8 +233,9 @@ for ((rep = 1; rep <= repeat; rep++)); do
     sync
     if [[ "$side" == pgbench ]]; then
       tps="$(run_pgbench "$db")"
-      printf '   %-10s %8.1f jobs/s\n' pgbench "$tps"
-      echo "{\"rep\": $rep, \"side\": \"pgbench\", \"jobs_per_second\": $tps, \"load\": \"$load_avg\"}" >>"$results"
+      printf '   %-10s %8.1f jobs/s  cpu ms/job: %s\n' pgbench "$tps" "$(cpu_per_job "$work/pgbench-$db.cpu")"
+      echo "{\"rep\": $rep, \"side\": \"pgbench\", \"jobs_per_second\": $tps, \"load\": \"$load_avg\"," \
+        "\"cpu\": $(cat "$work/pgbench-$db.cpu")}" >>"$results"
     else
       line="$(run_jobber "$side" "$db" "$side-$rep")"
       python3 - "$line" "$side" <<'PY'
@@ -236,7 +245,9 @@ v = r["verified"]
 extra = "  redis: %s commands/job (%s)" % (r["redis_commands_per_job"], r["redis_top"]) if "redis_commands_per_job" in r else ""
 bad = "" if v["success"] == v["checked"] == r["jobs"] and r["refused"] == 0 else \
     "  NOT ALL SUCCESS: %s refused=%d first error: %s" % (v, r["refused"], v["first_error"])
-print("   %-10s %8.1f jobs/s  (%.2f s, %d metric scrapes)%s%s" % (side, r["jobs_per_second"], r["seconds"], r["metric_polls"], extra, bad))
+cpu = " ".join("%s %.2f" % (k, v * 1000 / r["jobs"]) for k, v in r["cpu"].items() if k != "wall" and v > 0)
+print("   %-10s %8.1f jobs/s  (%.2f s, %d metric scrapes)  cpu ms/job: %s%s%s" %
+      (side, r["jobs_per_second"], r["seconds"], r["metric_polls"], cpu, extra, bad))
 PY
       python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(rep=int(sys.argv[2]), side=sys.argv[3], load=sys.argv[4]); print(json.dumps(r))' \
         "$line" "$rep" "$side" "$load_avg" >>"$results"
@@ -246,17 +257,28 @@ done
 
 echo "== medians of $repeat repetitions"
 # shellcheck disable=SC2086 # one argument per broker
-python3 - "$results" $brokers <<'PY'
-import json, statistics, sys
+JOBS="$jobs" python3 - "$results" $brokers <<'PY'
+import json, os, statistics, sys
+JOBS = int(os.environ["JOBS"])
 rows = [json.loads(line) for line in open(sys.argv[1])]
 pg = {r["rep"]: r["jobs_per_second"] for r in rows if r["side"] == "pgbench"}
-print("%-36s %10.1f jobs/s" % ("pgbench, no queue", statistics.median(pg.values())))
+def cpu_line(side_rows):
+    # Median CPU per job by part, ms: where the two cores went (cpu_split.py).
+    parts = [k for k in side_rows[0].get("cpu", {}) if k not in ("wall",)]
+    out = []
+    for k in parts:
+        values = [r["cpu"][k] * 1000 / r.get("jobs", JOBS) for r in side_rows if "cpu" in r]
+        if values and statistics.median(values) > 0:
+            out.append("%s %.2f" % (k, statistics.median(values)))
+    return " ".join(out)
+print("%-36s %10.1f jobs/s   cpu ms/job: %s" % ("pgbench, no queue", statistics.median(pg.values()),
+                                                cpu_line([r for r in rows if r["side"] == "pgbench"])))
 failed = False
 for broker in sys.argv[2:]:
     mine = [r for r in rows if r["side"] == broker]
     rate = statistics.median(r["jobs_per_second"] for r in mine)
     ratio = statistics.median(r["jobs_per_second"] / pg[r["rep"]] for r in mine)
-    print("%-36s %10.1f jobs/s" % ("sql-jobber, %s broker" % broker, rate))
+    print("%-36s %10.1f jobs/s   cpu ms/job: %s" % ("sql-jobber, %s broker" % broker, rate, cpu_line(mine)))
     print("%-36s %10.2f   (median of per-repetition ratios; target >= 0.80)" % ("ratio %s / pgbench" % broker, ratio))
     if any("redis_commands_per_job" in r for r in mine):
         print("%-36s %10.1f   (inside scripts included; the load generator's few /metrics scrapes too)" %
