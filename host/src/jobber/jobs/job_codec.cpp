@@ -3,20 +3,14 @@
 #include <Poco/JSON/Parser.h>
 
 #include <cstdio>
-#include <sstream>
 #include <stdexcept>
 
+#include "jobber/jobs/json_writer.hpp"
 #include "jobber/sdk/time.hpp"
 
 namespace jobber::jobs {
 
 namespace {
-
-std::string Stringify(const Poco::JSON::Object& obj) {
-    std::ostringstream out;
-    obj.stringify(out);
-    return out.str();
-}
 
 Poco::JSON::Object::Ptr ParseObject(const std::string& text, const char* what) {
     try {
@@ -25,10 +19,10 @@ Poco::JSON::Object::Ptr ParseObject(const std::string& text, const char* what) {
         auto obj = value.extract<Poco::JSON::Object::Ptr>();
         if (obj.isNull()) throw std::runtime_error("not an object");
         return obj;
+    } catch (const Poco::Exception& e) {  // first: it is a std::exception too, but only displayText has the detail
+        throw std::runtime_error(std::string("corrupt ") + what + ": " + e.displayText());
     } catch (const std::exception& e) {
         throw std::runtime_error(std::string("corrupt ") + what + ": " + e.what());
-    } catch (const Poco::Exception& e) {
-        throw std::runtime_error(std::string("corrupt ") + what + ": " + e.displayText());
     }
 }
 
@@ -82,29 +76,58 @@ std::string FormatUnixMs(int64_t unix_ms) {
     return buf;
 }
 
+namespace {
+
+void WriteArgs(JsonWriter& json, const std::vector<JobArg>& args) {
+    json.BeginArray();
+    for (const auto& arg : args) {
+        std::visit(
+            [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, std::monostate>) {
+                    json.Null();
+                } else if constexpr (std::is_same_v<T, bool>) {
+                    json.Bool(v);
+                } else if constexpr (std::is_same_v<T, int64_t>) {
+                    json.Int(v);
+                } else if constexpr (std::is_same_v<T, double>) {
+                    json.Double(v);
+                } else {
+                    json.String(v);
+                }
+            },
+            arg);
+    }
+    json.EndArray();
+}
+
+}  // namespace
+
 std::string EncodeRecord(const JobRecord& r) {
-    Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
-    obj.set("job_id", r.job_id);
-    obj.set("task", r.task);
-    obj.set("queue", r.queue);
-    obj.set("db", r.db);
-    obj.set("results_backend", r.results_backend);
-    obj.set("results_table", r.results_table);
-    obj.set("group_id", r.group_id);
-    obj.set("group_concurrency", r.group_concurrency);
-    obj.set("state", static_cast<int>(r.state));
-    obj.set("error", r.error);
-    obj.set("count", static_cast<Poco::Int64>(r.count));
-    obj.set("attempts", r.attempts);
-    obj.set("max_retries", r.max_retries);
-    obj.set("created_at_ms", static_cast<Poco::Int64>(r.created_at_ms));
-    obj.set("eta_ms", static_cast<Poco::Int64>(r.eta_ms));
-    obj.set("started_at_ms", static_cast<Poco::Int64>(r.started_at_ms));
-    obj.set("finished_at_ms", static_cast<Poco::Int64>(r.finished_at_ms));
-    obj.set("ttl_ms", static_cast<Poco::Int64>(r.ttl_ms));
-    obj.set("timeout_ms", static_cast<Poco::Int64>(r.timeout_ms));
-    obj.set("args", ArgsToJson(r.args));
-    return Stringify(obj);
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("job_id").String(r.job_id);
+    json.Key("task").String(r.task);
+    json.Key("queue").String(r.queue);
+    json.Key("db").String(r.db);
+    json.Key("results_backend").String(r.results_backend);
+    json.Key("results_table").String(r.results_table);
+    json.Key("group_id").String(r.group_id);
+    json.Key("group_concurrency").Int(r.group_concurrency);
+    json.Key("state").Int(static_cast<int>(r.state));
+    json.Key("error").String(r.error);
+    json.Key("count").Int(r.count);
+    json.Key("attempts").Int(r.attempts);
+    json.Key("max_retries").Int(r.max_retries);
+    json.Key("created_at_ms").Int(r.created_at_ms);
+    json.Key("eta_ms").Int(r.eta_ms);
+    json.Key("started_at_ms").Int(r.started_at_ms);
+    json.Key("finished_at_ms").Int(r.finished_at_ms);
+    json.Key("ttl_ms").Int(r.ttl_ms);
+    json.Key("timeout_ms").Int(r.timeout_ms);
+    WriteArgs(json.Key("args"), r.args);
+    json.EndObject();
+    return json.Take();
 }
 
 JobRecord DecodeRecord(const std::string& body) {
@@ -137,14 +160,16 @@ JobRecord DecodeRecord(const std::string& body) {
 }
 
 std::string EncodeMessage(const JobMessage& m) {
-    Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
-    obj.set("job_id", m.job_id);
-    obj.set("token", m.token);
-    obj.set("task", m.task);
-    obj.set("queue", m.queue);
-    obj.set("eta_ms", static_cast<Poco::Int64>(m.eta_ms));
-    if (!m.record.empty()) obj.set("record", m.record);
-    return Stringify(obj);
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("job_id").String(m.job_id);
+    json.Key("token").String(m.token);
+    json.Key("task").String(m.task);
+    json.Key("queue").String(m.queue);
+    json.Key("eta_ms").Int(m.eta_ms);
+    if (!m.record.empty()) json.Key("record").String(m.record);
+    json.EndObject();
+    return json.Take();
 }
 
 JobMessage DecodeMessage(const std::string& payload) {
@@ -161,14 +186,16 @@ JobMessage DecodeMessage(const std::string& payload) {
 }
 
 std::string EncodeGroup(const GroupRecord& g) {
-    Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
-    obj.set("group_id", g.group_id);
-    obj.set("concurrency", g.concurrency);
-    Poco::JSON::Array::Ptr ids = new Poco::JSON::Array();
-    for (const auto& id : g.job_ids) ids->add(id);
-    obj.set("job_ids", ids);
-    obj.set("created_at_ms", static_cast<Poco::Int64>(g.created_at_ms));
-    return Stringify(obj);
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("group_id").String(g.group_id);
+    json.Key("concurrency").Int(g.concurrency);
+    json.Key("job_ids").BeginArray();
+    for (const auto& id : g.job_ids) json.String(id);
+    json.EndArray();
+    json.Key("created_at_ms").Int(g.created_at_ms);
+    json.EndObject();
+    return json.Take();
 }
 
 GroupRecord DecodeGroup(const std::string& body) {

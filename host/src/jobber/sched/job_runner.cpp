@@ -68,8 +68,10 @@ std::string Fields(const JobRecord& r) {
     return "job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db;
 }
 
+// Looked up once: Poco::Logger::get takes a process-wide lock, and this runs several times per job.
 Poco::Logger& Log() {
-    return Poco::Logger::get("jobber.sched");
+    static Poco::Logger& logger = Poco::Logger::get("jobber.sched");
+    return logger;
 }
 
 }  // namespace
@@ -260,8 +262,8 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
     }
     metrics::JobStarted(record.task, record.queue,
                         (record.started_at_ms - std::max(record.created_at_ms, record.eta_ms)) / 1000.0);
-    Log().information("job started " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
-                      " worker=" + settings_.worker_name);
+    poco_information(Log(), "job started " + Fields(record) + " attempt=" + std::to_string(record.attempts) +
+                                " worker=" + settings_.worker_name);
     const auto started = std::chrono::steady_clock::now();
 
     std::string failure;
@@ -480,8 +482,8 @@ void JobRunner::FinishSuccess(const Success& done) {
     }
     Ack(done.receipt);
     metrics::JobFinished(record.task, record.queue, "SUCCESS", elapsed_s, done.rows, done.bytes);
-    Log().information("job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(done.rows) +
-                      " ms=" + std::to_string(done.elapsed_ms) + " table=" + record.results_table);
+    poco_information(Log(), "job finished " + Fields(record) + " state=SUCCESS rows=" + std::to_string(done.rows) +
+                                " ms=" + std::to_string(done.elapsed_ms) + " table=" + record.results_table);
 }
 
 }  // namespace jobber::sched

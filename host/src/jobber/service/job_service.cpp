@@ -19,6 +19,12 @@ using jobs::JobState;
 
 namespace {
 
+// Looked up once: Poco::Logger::get takes a process-wide lock.
+Poco::Logger& ApiLog() {
+    static Poco::Logger& logger = Poco::Logger::get("jobber.api");
+    return logger;
+}
+
 constexpr uint32_t kClaimable =
     JOBBER_EXPECT_ABSENT | JOBBER_EXPECT_STATE(JOBBER_JOB_SUCCESS) | JOBBER_EXPECT_STATE(JOBBER_JOB_FAILURE);
 constexpr uint32_t kActive = JOBBER_EXPECT_STATE(JOBBER_JOB_PENDING) | JOBBER_EXPECT_STATE(JOBBER_JOB_STARTED) |
@@ -151,15 +157,13 @@ void JobService::Enqueue(PreparedJob& job) {
             backends_.state->CasJob(r.job_id, pending, &job.token, JOBBER_JOB_FAILURE, job.token,
                                     jobs::EncodeRecord(job.record), job.state_ttl_ms);
         } catch (const std::exception& state_error) {
-            Poco::Logger::get("jobber.api")
-                .error("job_id=" + r.job_id + " could not record the queueing failure: " + state_error.what());
+            ApiLog().error("job_id=" + r.job_id + " could not record the queueing failure: " + state_error.what());
         }
         throw Unavailable("broker is unavailable, job '" + r.job_id + "' was not accepted: " + e.what());
     }
     metrics::JobAccepted(r.task, r.queue);
-    Poco::Logger::get("jobber.api")
-        .information("job accepted job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue + " db=" + r.db +
-                     (r.eta_ms > 0 ? " eta=" + jobs::FormatUnixMs(r.eta_ms) : ""));
+    poco_information(ApiLog(), "job accepted job_id=" + r.job_id + " task=" + r.task + " queue=" + r.queue +
+                                   " db=" + r.db + (r.eta_ms > 0 ? " eta=" + jobs::FormatUnixMs(r.eta_ms) : ""));
 }
 
 JobRecord JobService::PostJob(const std::string& task_name, const jobs::JobRequest& request) {
@@ -200,8 +204,8 @@ JobRecord JobService::CancelJob(const std::string& job_id, bool purge) {
             running_.Stop(job_id, stored->token, sched::StopReason::kCancelled);
             if (r.state != JobState::kStarted) metrics::JobCancelled(r.task);  // a running job counts when it stops
             if (purge) Guarded("state store", [&] { backends_.state->DeleteJob(job_id); });
-            Poco::Logger::get("jobber.api")
-                .information("job cancelled job_id=" + job_id + " task=" + r.task + " was=" + jobs::StateName(r.state));
+            ApiLog().information("job cancelled job_id=" + job_id + " task=" + r.task +
+                                 " was=" + jobs::StateName(r.state));
             return cancelled;
         }
         if (!purge) {
@@ -215,7 +219,7 @@ JobRecord JobService::CancelJob(const std::string& job_id, bool purge) {
             }
         }
         Guarded("state store", [&] { backends_.state->DeleteJob(job_id); });
-        Poco::Logger::get("jobber.api").information("job purged job_id=" + job_id + " task=" + r.task);
+        ApiLog().information("job purged job_id=" + job_id + " task=" + r.task);
         return r;
     }
     throw Conflict("job '" + job_id + "' changed state repeatedly while being cancelled; try again");
@@ -245,9 +249,8 @@ GroupStatus JobService::PostGroup(const jobs::GroupRequest& request) {
                 try {
                     backends_.state->DeleteJob(prepared[j].record.job_id);
                 } catch (const std::exception& e) {
-                    Poco::Logger::get("jobber.api")
-                        .error("group rollback failed job_id=" + prepared[j].record.job_id + " error=\"" + e.what() +
-                               "\"");
+                    ApiLog().error("group rollback failed job_id=" + prepared[j].record.job_id + " error=\"" +
+                                   e.what() + "\"");
                 }
             }
             throw;
