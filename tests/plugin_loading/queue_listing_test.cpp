@@ -1,5 +1,6 @@
 // GET /jobs/queue/{queue} for brokers that cannot browse (AMQP): the host lists the state store's
-// queue index (ABI 1.1) instead, and answers 501 naming both plugins when the store has none.
+// queue index (ABI 1.1) instead, and answers 501 naming both plugins when the store has none. For a
+// broker that browses, the index is not kept.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -110,6 +111,24 @@ TEST_F(QueueListingTest, AnUnbrowsableBrokerListsFromTheStateStoreReadyJobsFirst
     service_->CancelJob("second", false);
     EXPECT_EQ(ListedIds("reports"), (std::vector<std::string>{"first", "later"}));
     EXPECT_TRUE(ListedIds("nobody").empty());
+}
+
+// The index costs the store work on every job, so it is kept only for a broker that needs it.
+TEST_F(QueueListingTest, TheStateStoreIndexesQueuesOnlyForABrokerThatCannotBrowse) {
+    Open("memory");
+    Post("browsable", "reports");
+    EXPECT_EQ(ListedIds("reports"), std::vector<std::string>{"browsable"}) << "listed by the broker";
+    const auto index = backends_.state->ListQueue("reports", 10);
+    ASSERT_TRUE(index.has_value()) << "the memory store keeps an index when asked to";
+    EXPECT_TRUE(index->empty()) << "but with a broker that browses, nothing was listed in it";
+    TearDown();
+
+    Open("unbrowsable");
+    Post("indexed", "reports");
+    const auto kept = backends_.state->ListQueue("reports", 10);
+    ASSERT_TRUE(kept.has_value());
+    ASSERT_EQ(kept->size(), 1u);
+    EXPECT_EQ(kept->front().job_id, "indexed");
 }
 
 TEST_F(QueueListingTest, WithoutAQueueIndexTheAnswerIs501NamingBothPlugins) {

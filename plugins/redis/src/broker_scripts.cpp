@@ -59,26 +59,36 @@ return id
 const LuaScript kPop{"pop", JOBBER_REDIS_BROKER_PRELUDE R"lua(
 local now = now_ms()
 local lease = tonumber(ARGV[2])
+local single = #ARGV == 3
 local best, best_seq, best_q
-local next_event = -1
-local function consider(at)
-  local d = math.max(at - now, 0)
-  if next_event < 0 or d < next_event then next_event = d end
-end
 for i = 3, #ARGV do
   local q = ARGV[i]
   maintain(q, now)
   local head = redis.call('LINDEX', p .. 'q:' .. q, 0)
   if head then
-    local s = tonumber(redis.call('HGET', p .. 'm:' .. head, 's')) or 0
-    if not best or s < best_seq then best, best_seq, best_q = head, s, q end
+    -- Across several queues the oldest ready message goes first; with one queue its head is that message.
+    if single then
+      best, best_q = head, q
+    else
+      local s = tonumber(redis.call('HGET', p .. 'm:' .. head, 's')) or 0
+      if not best or s < best_seq then best, best_seq, best_q = head, s, q end
+    end
   end
-  local d = redis.call('ZRANGE', p .. 'd:' .. q, 0, 0, 'WITHSCORES')
-  if d[2] then consider(tonumber(d[2])) end
-  local l = redis.call('ZRANGE', p .. 'l:' .. q, 0, 0, 'WITHSCORES')
-  if l[2] then consider(tonumber(l[2])) end
 end
-if not best then return {0, next_event} end
+if not best then
+  -- Nothing ready: tell the caller how long it may block before something falls due or a lease runs out.
+  local next_event = -1
+  for i = 3, #ARGV do
+    for _, kind in ipairs({'d:', 'l:'}) do
+      local first = redis.call('ZRANGE', p .. kind .. ARGV[i], 0, 0, 'WITHSCORES')
+      if first[2] then
+        local d = math.max(tonumber(first[2]) - now, 0)
+        if next_event < 0 or d < next_event then next_event = d end
+      end
+    end
+  end
+  return {0, next_event}
+end
 local ready = p .. 'q:' .. best_q
 redis.call('LPOP', ready)
 local m = p .. 'm:' .. best

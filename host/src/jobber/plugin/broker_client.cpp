@@ -92,6 +92,18 @@ std::optional<std::vector<PendingMessage>> BrokerClient::ListPending(const std::
     return std::move(collector.messages);
 }
 
+bool BrokerClient::BrowsesQueues(const std::string& queue) {
+    const int known = browses_.load(std::memory_order_relaxed);
+    if (known >= 0) return known == 1;
+    try {
+        const bool browses = ListPending(queue, 1).has_value();
+        browses_.store(browses ? 1 : 0, std::memory_order_relaxed);
+        return browses;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 void BrokerClient::Ping() {
     ErrorSlot error;
     context_.Check("ping", vtable_->ping(handle_, error.get()), error);

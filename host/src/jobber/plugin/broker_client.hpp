@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,10 @@ public:
     bool Extend(const std::string& receipt, std::chrono::milliseconds lease);
     // nullopt when the broker cannot browse queues.
     std::optional<std::vector<PendingMessage>> ListPending(const std::string& queue, size_t limit);
+    // Whether the broker can list what waits in a queue (list_pending works), so that the state store need not
+    // keep a queue index for it. Found out once, by listing `queue` up to its first message; while the broker
+    // cannot answer (down), the answer is false and asked again next time, so the index is kept rather than lost.
+    bool BrowsesQueues(const std::string& queue);
     void Ping();
     // Whether the broker delivers a message again only once its lease has ended (ABI 1.2); false for older
     // plugins, which may redeliver a live lease.
@@ -50,6 +55,7 @@ private:
     InstanceContext context_;
     const jobber_broker_vtable* vtable_;
     jobber_broker* handle_ = nullptr;
+    std::atomic<int> browses_{-1};  // -1 not known yet, 0 no, 1 yes
 };
 
 }  // namespace jobber::plugin

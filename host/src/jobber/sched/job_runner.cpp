@@ -359,7 +359,7 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
         record.attempts -= 1;
         if (state
                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_PENDING, token, jobs::EncodeRecord(record),
-                        record.ttl_ms, record.queue)
+                        record.ttl_ms, service::StateIndexQueue(broker, record.queue))
                 .ok) {
             broker.Requeue(delivery.receipt, 0);
         } else {
@@ -424,7 +424,7 @@ JobRunner::Outcome JobRunner::Attempt(const plugin::Delivery& delivery,
         record.eta_ms = NowMs() + delay.count();
         if (state
                 .CasJob(record.job_id, kStarted, &token, JOBBER_JOB_RETRY, token, jobs::EncodeRecord(record),
-                        record.ttl_ms + delay.count(), record.queue)
+                        record.ttl_ms + delay.count(), service::StateIndexQueue(broker, record.queue))
                 .ok) {
             if (!broker.Requeue(delivery.receipt, record.eta_ms)) {
                 // Lease lost while we ran: queue a fresh message for the same submission.

@@ -24,4 +24,10 @@ struct Backends {
     std::map<std::string, ResultsBackendEntry> results;
 };
 
+// The queue to list a PENDING or RETRY record under in the state store's queue index: none when the broker can
+// show its queues itself (GET /jobs/queue asks it first), which spares the store that bookkeeping on every job.
+inline std::string StateIndexQueue(plugin::BrokerClient& broker, const std::string& queue) {
+    return broker.BrowsesQueues(queue) ? std::string() : queue;
+}
+
 }  // namespace jobber::service

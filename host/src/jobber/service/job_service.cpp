@@ -133,7 +133,8 @@ JobService::PreparedJob JobService::Prepare(const std::string& task_name,
 void JobService::Claim(const PreparedJob& job) {
     const auto result = Guarded("state store", [&] {
         return backends_.state->CasJob(job.record.job_id, kClaimable, nullptr, JOBBER_JOB_PENDING, job.token,
-                                       jobs::EncodeRecord(job.record), job.state_ttl_ms, job.record.queue);
+                                       jobs::EncodeRecord(job.record), job.state_ttl_ms,
+                                       StateIndexQueue(*backends_.broker, job.record.queue));
     });
     if (!result.ok) {
         throw Conflict("job '" + job.record.job_id + "' is already " + jobs::StateName(StateOf(result.current.state)) +
