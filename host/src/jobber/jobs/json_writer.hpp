@@ -12,10 +12,10 @@ namespace jobber::jobs {
 
 class JsonWriter {
 public:
-    JsonWriter& BeginObject();
-    JsonWriter& EndObject();
-    JsonWriter& BeginArray();
-    JsonWriter& EndArray();
+    JsonWriter& BeginObject() { return Open('{'); }
+    JsonWriter& EndObject() { return Close('}'); }
+    JsonWriter& BeginArray() { return Open('['); }
+    JsonWriter& EndArray() { return Close(']'); }
     // The key of the next value inside an object.
     JsonWriter& Key(std::string_view key);
 
@@ -32,6 +32,8 @@ public:
     std::string Take();
 
 private:
+    JsonWriter& Open(char bracket);
+    JsonWriter& Close(char bracket);
     // A comma before every value but the first of its container (a key counts as its value's start).
     void BeforeValue();
 
