@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <random>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "identifiers.hpp"
 #include "jobber/sdk/error.hpp"
@@ -14,6 +16,8 @@
 namespace jobber::postgres {
 
 namespace {
+
+constexpr std::string_view kLockNotAvailable = "55P03";
 
 // Encoded bytes are handed to libpq once they pass this, and the buffer is given back to the
 // allocator when a wide batch grew it beyond twice this.
@@ -49,6 +53,7 @@ PgResultsWriter::PgResultsWriter(Lease lease,
       target_(std::move(target)),
       component_(std::move(component)),
       temp_name_(TempName()),
+      replace_lock_timeout_ms_(settings.replace_lock_timeout_ms),
       encoder_(settings.copy_format, schema, target_.table_name) {
     if (schema.empty()) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "result table '" + target_.table_name + "' would have no columns");
@@ -132,13 +137,28 @@ void PgResultsWriter::Commit() {
         if (result == nullptr) break;
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) ThrowResultError(conn, result.get(), context);
     }
-    // Publishing is one round trip: replace, rename, record and commit, pipelined.
+    // Publishing is one round trip: replace, rename, record and commit, pipelined. A re-run's DROP waits for
+    // readers of the old table, and new readers queue behind it: the wait is bounded (lock_timeout, this
+    // transaction only), and running out of it fails the job with the old table intact.
     const std::string final_name = QuoteIdentifier(target_.table_name);
-    lease_->ExecPipeline({{"DROP TABLE IF EXISTS " + final_name, {}},
-                          {"ALTER TABLE " + QuoteIdentifier(temp_name_) + " RENAME TO " + final_name, {}},
-                          RecordTableStatement(target_.table_name, target_.job_id, target_.expires_at_unix_ms),
-                          {"COMMIT", {}}},
-                         context);
+    std::vector<PipelinedStatement> publish;
+    if (replace_lock_timeout_ms_ > 0) {
+        publish.push_back({"SET LOCAL lock_timeout = " + std::to_string(replace_lock_timeout_ms_), {}});
+    }
+    publish.push_back({"DROP TABLE IF EXISTS " + final_name, {}});
+    publish.push_back({"ALTER TABLE " + QuoteIdentifier(temp_name_) + " RENAME TO " + final_name, {}});
+    publish.push_back(RecordTableStatement(target_.table_name, target_.job_id, target_.expires_at_unix_ms));
+    publish.push_back({"COMMIT", {}});
+    try {
+        lease_->ExecPipeline(publish, context);
+    } catch (const sdk::Error& e) {
+        if (e.sqlstate() != kLockNotAvailable) throw;
+        throw sdk::Error(JOBBER_UNAVAILABLE,
+                         context + ": the previous table is still in use by another session (waited " +
+                             std::to_string(replace_lock_timeout_ms_) +
+                             " ms for its lock, `replace_lock_timeout`); the previous table is kept",
+                         0, std::string(kLockNotAvailable));
+    }
     committed_ = true;
     lease_ = Lease();  // back to the pool now; the writer may live on until the host releases it
 }

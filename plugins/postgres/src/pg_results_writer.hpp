@@ -39,6 +39,7 @@ private:
     const sdk::ResultsTarget target_;
     const std::string component_;
     const std::string temp_name_;
+    const int64_t replace_lock_timeout_ms_;
     CopyEncoder encoder_;
     std::string buffer_;
     bool copying_ = false;

@@ -48,6 +48,9 @@ const std::vector<jobber_config_field>& ResultsConfigFields() {
         {"unlogged", JOBBER_FIELD_BOOL, 0, "false",
          "create result tables UNLOGGED: faster to write, emptied after a server crash, not replicated"},
         {"copy_format", JOBBER_FIELD_STRING, 0, "binary", "COPY format for writing rows: binary or text"},
+        {"replace_lock_timeout", JOBBER_FIELD_DURATION, 0, "10000",
+         "how long a re-run of a job ID waits to replace its table while a reader holds the old one (it then "
+         "fails, keeping the old table; new readers queue behind the wait); 0 = no limit"},
     };
     return fields;
 }
@@ -65,6 +68,10 @@ ResultsSettings ParseResultsSettings(const sdk::Config& config, const std::strin
     settings.max_connections = ParseMaxConnections(config, 8);
     settings.unlogged = config.GetBool("unlogged", false);
     settings.copy_format = ParseCopyFormat(config.GetString("copy_format", "binary"));
+    settings.replace_lock_timeout_ms = config.GetDurationMs("replace_lock_timeout", 10000);
+    if (settings.replace_lock_timeout_ms < 0) {
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'replace_lock_timeout' must not be negative");
+    }
     return settings;
 }
 

@@ -22,6 +22,9 @@ struct ResultsSettings {
     size_t max_connections = 8;
     bool unlogged = false;
     CopyFormat copy_format = CopyFormat::kBinary;
+    // How long publishing a re-run waits for the lock on the table it replaces (a reader still on it); 0 = as long
+    // as it takes. While it waits, new readers of that table queue behind it, so the wait is bounded by default.
+    int64_t replace_lock_timeout_ms = 10000;
 };
 
 const std::vector<jobber_config_field>& SourceConfigFields();

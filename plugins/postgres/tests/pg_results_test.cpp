@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,51 @@ TEST_P(PgResultsTest, AFailureWhilePublishingKeepsThePreviousTable) {
     EXPECT_EQ(psql_->One("SELECT job_id FROM _jobber_results WHERE table_name = 'report'"), "job-report");
     Publish("after", schema, Numbers({5}));
     EXPECT_EQ(psql_->One("SELECT n FROM after"), "5");
+}
+
+// A re-run must drop the old table, which waits for its readers, and new readers queue behind that wait. The wait
+// is bounded by `replace_lock_timeout`: then the job fails naming the cause, and the old table and its row stay.
+TEST_P(PgResultsTest, AReRunWaitsBoundedlyForAReaderOfTheOldTable) {
+    const sdk::Schema schema = {{"n", sdk::ColumnType::kBigInt}};
+    Publish("report", schema, Numbers({1, 2}));
+    results_ = Open({{"replace_lock_timeout", "300"}});
+    Psql reader(schema_->dsn());
+    reader.Exec("BEGIN");
+    EXPECT_EQ(reader.Rows("SELECT n FROM report ORDER BY n").size(), 2u);  // ACCESS SHARE until its COMMIT
+
+    auto writer = results_->Begin({"job-2", "report", 0}, schema);
+    auto batch = Numbers({7});
+    writer->Write(sdk::BatchView(*batch, schema));
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        writer->Commit();
+        FAIL() << "a reader holds the old table; Commit must give up after replace_lock_timeout";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), JOBBER_UNAVAILABLE) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot publish result table 'report'"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("still in use by another session"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("replace_lock_timeout"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    writer.reset();
+    reader.Exec("COMMIT");
+    EXPECT_EQ(psql_->Rows("SELECT n FROM report ORDER BY n"), (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(psql_->One("SELECT job_id FROM _jobber_results WHERE table_name = 'report'"), "job-report");
+    EXPECT_EQ(Tables(), (std::vector<std::string>{"_jobber_results", "report"}));
+
+    // With the reader gone the same re-run goes through on the same pool.
+    Publish("report", schema, Numbers({7}));
+    EXPECT_EQ(psql_->Rows("SELECT n FROM report"), std::vector<std::string>{"7"});
+}
+
+TEST_P(PgResultsTest, ANegativeReplaceLockTimeoutIsAConfigError) {
+    try {
+        Open({{"replace_lock_timeout", "-1"}});
+        FAIL() << "a negative replace_lock_timeout must be refused";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), JOBBER_INVALID_ARGUMENT);
+        EXPECT_NE(std::string(e.what()).find("replace_lock_timeout"), std::string::npos) << e.what();
+    }
 }
 
 TEST_P(PgResultsTest, ZeroRowsStillCreateTheTable) {

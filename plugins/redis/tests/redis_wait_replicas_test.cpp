@@ -103,8 +103,10 @@ protected:
 };
 
 TEST_F(RedisWaitReplicasTest, EveryAcknowledgedWriteIsOnTheReplicaWhenTheCallReturns) {
-    RedisBroker broker(Settings(1), "wait-broker");
-    RedisState state(Settings(1), "wait-state");
+    // A generous WAIT timeout: what is checked is that a call which returned is on the replica, not how fast the
+    // replica is; 500 ms was once missed (WAIT counted 0) while the whole suite ran in parallel on 2 cores.
+    RedisBroker broker(Settings(1, 5000ms), "wait-broker");
+    RedisState state(Settings(1, 5000ms), "wait-state");
     const std::string ready = std::string(kPrefix) + "q:jobs";
     const std::string leased = std::string(kPrefix) + "l:jobs";
 
