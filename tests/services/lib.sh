@@ -44,7 +44,12 @@ jobber_services_parent() {
 jobber_start_services() {
   local here
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-  export JOBBER_SERVICES_DIR="${JOBBER_SERVICES_DIR:-$(mktemp -d "$(jobber_services_parent)/jobber-services.XXXXXX")}"
+  if [[ -z "${JOBBER_SERVICES_DIR:-}" ]]; then
+    JOBBER_SERVICES_DIR="$(mktemp -d "$(jobber_services_parent)/jobber-services.XXXXXX")"
+    # Registered first, so it runs last: once every service has stopped and removed its own directory.
+    jobber_on_exit "rmdir '$JOBBER_SERVICES_DIR' 2>/dev/null"
+  fi
+  export JOBBER_SERVICES_DIR
   local script
   for script in "$here"/*.sh; do
     [[ "$(basename "$script")" == lib.sh ]] && continue

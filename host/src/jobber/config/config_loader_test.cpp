@@ -498,6 +498,7 @@ TEST(ConfigLoaderExtrasTest, AuthTokenFromAFile) {
                                                 "results: { r: { type: sqlite, dsn: r.db } }\n",
                                             "x.yaml");
     EXPECT_EQ(settings.server.auth_token, "s3cret");
+    std::filesystem::remove(path);
     EXPECT_THROW(ParseSettings("server: { auth_token_file: /nonexistent/token }\ndb: { main: { type: sqlite, dsn: "
                                "a.db } }\nresults: { r: { type: sqlite, dsn: r.db } }\n",
                                "x.yaml"),
