@@ -52,7 +52,8 @@ typedef struct jobber_job_write {
     /* ABI 1.1 (a 1.0 store ignores it): the queue the job waits in. While the record's state is
      * PENDING or RETRY the store lists the job under this queue (list_queue), until a later write
      * moves it to another state, or the record is deleted or expires. NULL: not listed. Lets the
-     * host answer "what is queued" for brokers that cannot browse (AMQP). */
+     * host answer "what is queued" for brokers that cannot browse (AMQP); the host sets it only for
+     * such brokers, so a store sees NULL on every write when the broker lists its own queues. */
     const char* queue;
 } jobber_job_write;
 
