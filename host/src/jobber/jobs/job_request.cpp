@@ -17,6 +17,8 @@ using service::BadRequest;
 
 namespace {
 
+constexpr int64_t kExactNegativeIntegers = int64_t{1} << 53;
+
 bool Absent(const Poco::JSON::Object& obj, const std::string& key) {
     return !obj.has(key) || obj.isNull(key);
 }
@@ -78,7 +80,16 @@ std::vector<JobArg> ParseArgs(const Poco::JSON::Object& obj) {
         } else if (v.isString()) {
             args.emplace_back(v.convert<std::string>());
         } else if (v.isInteger()) {
-            args.emplace_back(static_cast<int64_t>(v.convert<Poco::Int64>()));
+            const int64_t n = v.convert<Poco::Int64>();
+            // Poco's parser reads a negative integer through a double: from -2^53 down it may come back rounded
+            // (-2^53 - 1 arrives as -2^53; positive ones are exact). Binding a neighbour of the number sent would
+            // be worse than refusing it.
+            if (n <= -kExactNegativeIntegers) {
+                throw BadRequest(where +
+                                 " is a negative integer beyond -(2^53 - 1), which cannot be read exactly; send it as "
+                                 "a string");
+            }
+            args.emplace_back(n);
         } else if (v.isNumeric()) {
             args.emplace_back(v.convert<double>());
         } else {
