@@ -49,21 +49,17 @@ RedisConnection::RedisConnection(const RedisAddress& address, const NodeLogin& l
     const timeval connect_timeout = ToTimeval(timeouts.connect_timeout);
     context_ = address.unix_path.empty() ? redisConnectWithTimeout(address.host.c_str(), address.port, connect_timeout)
                                          : redisConnectUnixWithTimeout(address.unix_path.c_str(), connect_timeout);
-    if (context_ == nullptr || context_->err != 0) {
+    // A set-up step failed: nothing of the context outlives the throw.
+    const auto fail = [&](const std::string& doing, const std::string& hint) {
         const std::string error = ContextError(context_);
         if (context_ != nullptr) redisFree(context_);
         context_ = nullptr;
-        throw sdk::Error(JOBBER_UNAVAILABLE,
-                         "cannot connect to Redis at " + where_ + ": " + error + "; " + login.unreachable_hint);
-    }
+        throw sdk::Error(JOBBER_UNAVAILABLE, "cannot " + doing + " Redis at " + where_ + ": " + error + hint);
+    };
+    if (context_ == nullptr || context_->err != 0) fail("connect to", std::string("; ") + login.unreachable_hint);
     // Notices a peer that vanished without closing the socket (a machine gone) while a pop waits. TCP only: on a
     // unix socket the keep-alive options fail (EOPNOTSUPP), and hiredis would then refuse every later call.
-    if (address.unix_path.empty() && redisEnableKeepAlive(context_) != REDIS_OK) {
-        const std::string error = ContextError(context_);
-        redisFree(context_);
-        context_ = nullptr;
-        throw sdk::Error(JOBBER_UNAVAILABLE, "cannot enable TCP keep-alive to Redis at " + where_ + ": " + error);
-    }
+    if (address.unix_path.empty() && redisEnableKeepAlive(context_) != REDIS_OK) fail("enable TCP keep-alive to", "");
     SetTimeout(timeouts.command_timeout);
     if (!login.password.empty()) {
         std::vector<std::string_view> auth{"AUTH"};
