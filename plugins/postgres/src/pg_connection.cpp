@@ -2,7 +2,12 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <limits>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "jobber/sdk/error.hpp"
 #include "jobber/sdk/host.hpp"
@@ -52,13 +57,28 @@ std::string DescribeDsn(const std::string& dsn) {
 }
 
 PgConnection::PgConnection(const ConnectionSettings& settings)
-    : description_(DescribeDsn(settings.dsn)), component_(settings.component) {
+    : description_(DescribeDsn(settings.dsn)), component_(settings.component), io_timeout_ms_(settings.io_timeout_ms) {
     // libpq counts whole seconds and treats 1 as 2; round up so a short timeout is not zero (= forever).
     const std::string timeout = std::to_string(std::max<int64_t>(2, (settings.connect_timeout_ms + 999) / 1000));
-    // Later keywords override what the DSN says: the timeout from our config, UTF8 always.
-    const char* keywords[] = {"dbname", "connect_timeout", "client_encoding", "fallback_application_name", nullptr};
-    const char* values[] = {settings.dsn.c_str(), timeout.c_str(), "UTF8", "sql-jobber", nullptr};
-    conn_ = PQconnectdbParams(keywords, values, 1);
+    // libpq lets keywords after the DSN (dbname) override it and the DSN override those before it: keepalive
+    // defaults first, then the DSN, then what must hold whatever it says (our timeout, UTF8).
+    std::vector<const char*> keywords;
+    std::vector<const char*> values;
+    for (const auto& [keyword, value] : kKeepaliveDefaults) {
+        keywords.push_back(keyword);
+        values.push_back(value);
+    }
+    const std::pair<const char*, const char*> rest[] = {{"dbname", settings.dsn.c_str()},
+                                                        {"connect_timeout", timeout.c_str()},
+                                                        {"client_encoding", "UTF8"},
+                                                        {"fallback_application_name", "sql-jobber"}};
+    for (const auto& [keyword, value] : rest) {
+        keywords.push_back(keyword);
+        values.push_back(value);
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    conn_ = PQconnectdbParams(keywords.data(), values.data(), 1);
     const std::string context = "cannot connect to PostgreSQL at " + description_;
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
         std::string message = ConnectionMessage(conn_);
@@ -68,6 +88,8 @@ PgConnection::PgConnection(const ConnectionSettings& settings)
     }
     PQsetNoticeProcessor(conn_, &LogNotice, &component_);
     try {
+        // Nonblocking sends let every wait below end at the I/O timeout, writes included.
+        if (io_timeout_ms_ > 0 && PQsetnonblocking(conn_, 1) != 0) ThrowConnectionError(conn_, context);
         Exec(kSessionSetup, "cannot set up a session on PostgreSQL at " + description_);
     } catch (...) {
         PQfinish(conn_);
@@ -83,9 +105,14 @@ PgConnection::~PgConnection() {
 }
 
 void PgConnection::Exec(const std::string& sql, const std::string& context) {
-    Result result(PQexec(conn_, sql.c_str()));
+    Result result = ExecUntilCopy(sql, context);
     const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
+}
+
+Result PgConnection::ExecUntilCopy(const std::string& sql, const std::string& context) {
+    if (PQsendQuery(conn_, sql.c_str()) != 1) ThrowConnectionError(conn_, context);
+    return LastResult(context);
 }
 
 Result PgConnection::ExecParams(const std::string& sql,
@@ -103,11 +130,104 @@ Result PgConnection::ExecParams(const std::string& sql,
         copies.emplace_back(*p);
         values.push_back(copies.back().c_str());
     }
-    Result result(
-        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr,
+                          0) != 1) {
+        ThrowConnectionError(conn_, context);
+    }
+    Result result = LastResult(context);
     const ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
     return result;
+}
+
+Result PgConnection::LastResult(const std::string& context) {
+    Result kept;
+    for (;;) {
+        Result result = NextResult(context);
+        if (result == nullptr) return kept;
+        const ExecStatusType status = PQresultStatus(result.get());
+        if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) return result;
+        // As PQexec: the first error wins (the server skips the rest of a multi-statement string anyway).
+        if (kept == nullptr || PQresultStatus(kept.get()) != PGRES_FATAL_ERROR) kept = std::move(result);
+    }
+}
+
+Result PgConnection::NextResult(const std::string& context) {
+    const Deadline deadline = NextDeadline();
+    Flush(deadline, context);
+    while (PQisBusy(conn_)) {
+        WaitForSocket(POLLIN, deadline, context);
+        if (PQconsumeInput(conn_) == 0) ThrowConnectionError(conn_, context);
+    }
+    return Result(PQgetResult(conn_));
+}
+
+bool PgConnection::PutCopyData(std::string_view bytes, const std::string& context) {
+    const Deadline deadline = NextDeadline();
+    for (;;) {
+        const int queued = PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size()));
+        if (queued < 0) return false;
+        if (queued == 1) break;
+        Flush(deadline, context);  // nonblocking and libpq's buffer is full: make room
+    }
+    // Sent before returning, so what libpq holds stays bounded and a stalled server is noticed here.
+    Flush(deadline, context);
+    return true;
+}
+
+bool PgConnection::PutCopyEnd(const char* error_message, const std::string& context) {
+    const Deadline deadline = NextDeadline();
+    for (;;) {
+        const int queued = PQputCopyEnd(conn_, error_message);
+        if (queued < 0) return false;
+        if (queued == 1) break;
+        Flush(deadline, context);
+    }
+    Flush(deadline, context);
+    return true;
+}
+
+PgConnection::Deadline PgConnection::NextDeadline() const {
+    if (io_timeout_ms_ <= 0) return Deadline::max();
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(io_timeout_ms_);
+}
+
+void PgConnection::Flush(Deadline deadline, const std::string& context) {
+    for (;;) {
+        const int pending = PQflush(conn_);
+        if (pending == 0) return;
+        if (pending < 0) ThrowConnectionError(conn_, context);
+        WaitForSocket(POLLIN | POLLOUT, deadline, context);
+        // The server may be sending (an error, notices) while we send: reading keeps it from blocking on us.
+        if (PQconsumeInput(conn_) == 0) ThrowConnectionError(conn_, context);
+    }
+}
+
+void PgConnection::WaitForSocket(short events, Deadline deadline, const std::string& context) {
+    const int socket = PQsocket(conn_);
+    if (socket < 0) ThrowConnectionError(conn_, context);
+    for (;;) {
+        int wait_ms = -1;
+        if (deadline != Deadline::max()) {
+            const int64_t left =
+                std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) {
+                timed_out_ = true;
+                // The context usually names the server already.
+                const std::string who = context.find(description_) == std::string::npos
+                                            ? "PostgreSQL at " + description_
+                                            : std::string("the server");
+                throw IoTimeoutError(JOBBER_UNAVAILABLE, context + ": " + who + " did not answer within " +
+                                                             std::to_string(io_timeout_ms_) +
+                                                             " ms (config key 'io_timeout'); the connection is closed");
+            }
+            wait_ms = static_cast<int>(std::min<int64_t>(left, std::numeric_limits<int>::max()));
+        }
+        pollfd fd{socket, events, 0};
+        const int ready = poll(&fd, 1, wait_ms);
+        if (ready > 0) return;
+        if (ready < 0 && errno != EINTR) ThrowConnectionError(conn_, context);
+    }
 }
 
 void PgConnection::ExecPipeline(const std::vector<PipelinedStatement>& statements, const std::string& context) {
@@ -126,7 +246,7 @@ void PgConnection::ExecPipeline(const std::vector<PipelinedStatement>& statement
     Result first_error;
     bool synced = false;
     for (size_t reads = 0; !synced && reads < 2 * statements.size() + 2; ++reads) {
-        Result result(PQgetResult(conn_));
+        Result result = NextResult(context);
         if (result == nullptr) {
             if (PQstatus(conn_) != CONNECTION_OK) break;
             continue;
@@ -187,7 +307,8 @@ bool PgConnection::CheckIdle() {
 }
 
 bool PgConnection::Reusable() const {
-    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    return conn_ != nullptr && !timed_out_ && PQstatus(conn_) == CONNECTION_OK &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
 bool PgConnection::SendCancel(std::string* error) const {

@@ -7,8 +7,17 @@
 #include <string_view>
 
 #include "jobber/abi/common.h"
+#include "jobber/sdk/error.hpp"
 
 namespace jobber::postgres {
+
+// UNAVAILABLE because the server did not answer within `io_timeout`. Its own type so callers that retry a failure
+// on a fresh connection (meant for connections the server closed meanwhile) do not retry a server that is not
+// answering, which would only add a connect timeout and hide the cause.
+class IoTimeoutError : public sdk::Error {
+public:
+    using sdk::Error::Error;
+};
 
 // The jobber code for a SQLSTATE: connection problems, shutdowns, resource shortages and a
 // read-only server are UNAVAILABLE (a retry may help), 57014 (query_canceled) is CANCELLED, errors in the query or its

@@ -4,6 +4,7 @@
 
 #include "jobber/sdk/error.hpp"
 #include "jobber/sdk/host.hpp"
+#include "pg_error.hpp"
 #include "pg_results_writer.hpp"
 #include "results_catalog.hpp"
 
@@ -24,7 +25,11 @@ public:
     Transaction& operator=(const Transaction&) = delete;
     // A rollback that fails leaves the connection outside the idle state, so the pool closes it.
     ~Transaction() {
-        if (open_) PQclear(PQexec(connection_.handle(), "ROLLBACK"));
+        if (!open_ || connection_.timed_out()) return;  // a timed-out connection is closed, which rolls back
+        try {
+            connection_.Exec("ROLLBACK", context_);
+        } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): the pool closes the connection
+        }
     }
     void Commit() {
         connection_.Exec("COMMIT", context_);
@@ -80,6 +85,8 @@ std::unique_ptr<sdk::ResultsWriter> PgResults::Begin(const sdk::ResultsTarget& t
         const bool reused = lease.reused();
         try {
             return std::make_unique<PgResultsWriter>(std::move(lease), target, schema, settings_, instance_name_);
+        } catch (const IoTimeoutError&) {
+            throw;
         } catch (const sdk::Error& e) {
             // The writer's constructor discards a connection it found broken.
             if (!(reused && e.code() == JOBBER_UNAVAILABLE) || attempt > 0) throw;

@@ -66,14 +66,13 @@ PgResultsWriter::PgResultsWriter(Lease lease,
     const std::string context =
         "cannot create result table '" + target_.table_name + "' on PostgreSQL at " + lease_->description();
     try {
-        // One round trip: a simple query may hold several statements, and PQexec stops at the COPY (or returns
+        // One round trip: a simple query may hold several statements, and it stops at the COPY (or returns
         // the first error; the transaction is then aborted and Abandon rolls it back).
-        PGconn* conn = lease_->handle();
         const std::string start = "BEGIN; " + CreateTableSql(temp_name_, schema, settings.unlogged) + "; COPY " +
                                   QuoteIdentifier(temp_name_) + " FROM STDIN WITH " + encoder_.CopyOptions();
-        Result result(PQexec(conn, start.c_str()));
+        Result result = lease_->ExecUntilCopy(start, context);
         if (result == nullptr || PQresultStatus(result.get()) != PGRES_COPY_IN) {
-            ThrowResultError(conn, result.get(), context);
+            ThrowResultError(lease_->handle(), result.get(), context);
         }
         copying_ = true;
         buffer_.reserve(kSendBytes * 2);
@@ -105,18 +104,22 @@ void PgResultsWriter::Write(const sdk::BatchView& batch) {
 }
 
 void PgResultsWriter::Send(const std::string& bytes) {
-    PGconn* conn = lease_->handle();
     const std::string context = "cannot write to result table '" + target_.table_name + "'";
     // A server-side error (bad data, disk full) surfaces only when the COPY ends: libpq reads no
     // results while copying in, and the server discards the rest of the data quickly.
-    if (PQputCopyData(conn, bytes.data(), static_cast<int>(bytes.size())) != 1) FailCopy(context);
+    try {
+        if (!lease_->PutCopyData(bytes, context)) FailCopy(context);
+    } catch (...) {
+        copying_ = false;
+        throw;
+    }
 }
 
 void PgResultsWriter::FailCopy(const std::string& context) {
     copying_ = false;
     PGconn* conn = lease_->handle();
     if (PQstatus(conn) != CONNECTION_OK) ThrowConnectionError(conn, context);
-    Result result(PQgetResult(conn));
+    Result result = lease_->NextResult(context);
     ThrowResultError(conn, result.get(), context);
 }
 
@@ -125,17 +128,14 @@ void PgResultsWriter::Commit() {
         throw sdk::Error(JOBBER_FAILED_PRECONDITION,
                          "result table '" + target_.table_name + "' is already committed or failed");
     }
-    PGconn* conn = lease_->handle();
     const std::string context = "cannot publish result table '" + target_.table_name + "'";
     encoder_.AppendTrailer(buffer_);
     Send(buffer_);
     buffer_.clear();
-    if (PQputCopyEnd(conn, nullptr) != 1) FailCopy(context);
     copying_ = false;
-    for (;;) {
-        Result result(PQgetResult(conn));
-        if (result == nullptr) break;
-        if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) ThrowResultError(conn, result.get(), context);
+    if (!lease_->PutCopyEnd(nullptr, context)) FailCopy(context);
+    while (Result result = lease_->NextResult(context)) {
+        if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) ThrowResultError(lease_->handle(), result.get(), context);
     }
     // Publishing is one round trip: replace, rename, record and commit, pipelined. A re-run's DROP waits for
     // readers of the old table, and new readers queue behind it: the wait is bounded (lock_timeout, this
@@ -166,24 +166,31 @@ void PgResultsWriter::Commit() {
 void PgResultsWriter::Abandon() noexcept {
     if (!lease_) return;
     PGconn* conn = lease_->handle();
-    if (PQstatus(conn) == CONNECTION_OK) {
-        if (copying_ && PQputCopyEnd(conn, "result table abandoned") == 1) {
-            while (PGresult* result = PQgetResult(conn)) PQclear(result);
-        }
-        copying_ = false;
+    std::string why;
+    if (lease_->timed_out()) {
+        why = "the server did not answer in time";
+    } else if (PQstatus(conn) != CONNECTION_OK) {
+        why = ConnectionMessage(conn);
+    } else {
         // Everything, the temporary table included, was created in this transaction.
-        PGresult* rollback = PQexec(conn, "ROLLBACK");
-        const bool rolled_back = rollback != nullptr && PQresultStatus(rollback) == PGRES_COMMAND_OK;
-        PQclear(rollback);
-        if (rolled_back) {
+        const std::string context = "cannot roll back result table '" + target_.table_name + "'";
+        try {
+            if (copying_ && lease_->PutCopyEnd("result table abandoned", context)) {
+                while (lease_->NextResult(context) != nullptr) {
+                }
+            }
+            copying_ = false;
+            lease_->Exec("ROLLBACK", context);
             lease_ = Lease();
             return;
+        } catch (const std::exception& e) {
+            why = e.what();
         }
     }
     // The server rolls the transaction back when the connection closes.
     sdk::Log(sdk::LogLevel::kDebug, component_,
              "closing the connection of unpublished result table '" + target_.table_name +
-                 "' job_id=" + target_.job_id + ": " + ConnectionMessage(conn));
+                 "' job_id=" + target_.job_id + ": " + why);
     lease_.Discard();
 }
 

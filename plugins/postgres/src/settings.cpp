@@ -51,6 +51,10 @@ const std::vector<jobber_config_field>& ResultsConfigFields() {
         {"replace_lock_timeout", JOBBER_FIELD_DURATION, 0, "10000",
          "how long a re-run of a job ID waits to replace its table while a reader holds the old one (it then "
          "fails, keeping the old table; new readers queue behind the wait); 0 = no limit"},
+        {"io_timeout", JOBBER_FIELD_DURATION, 0, "60000",
+         "longest wait for the server to take data or answer (a stopped or unreachable server fails the job "
+         "UNAVAILABLE instead of holding its worker); bounds lock waits too, so keep it above "
+         "replace_lock_timeout; 0 = no limit"},
     };
     return fields;
 }
@@ -71,6 +75,20 @@ ResultsSettings ParseResultsSettings(const sdk::Config& config, const std::strin
     settings.replace_lock_timeout_ms = config.GetDurationMs("replace_lock_timeout", 10000);
     if (settings.replace_lock_timeout_ms < 0) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'replace_lock_timeout' must not be negative");
+    }
+    settings.connection.io_timeout_ms = config.GetDurationMs("io_timeout", 60000);
+    if (settings.connection.io_timeout_ms < 0) {
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'io_timeout' must not be negative");
+    }
+    const int64_t io_timeout = settings.connection.io_timeout_ms;
+    const int64_t lock_wait = settings.replace_lock_timeout_ms;
+    if (io_timeout > 0 && (lock_wait == 0 || lock_wait >= io_timeout)) {
+        // Otherwise a re-run waiting for its lock would be cut off as a dead server, losing the clear error.
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT,
+                         "config key 'replace_lock_timeout' (" +
+                             (lock_wait == 0 ? std::string("0 = no limit") : std::to_string(lock_wait) + " ms") +
+                             ") must be shorter than 'io_timeout' (" + std::to_string(io_timeout) +
+                             " ms), which bounds every wait on the server; raise io_timeout or set it to 0");
     }
     return settings;
 }

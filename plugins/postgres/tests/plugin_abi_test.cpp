@@ -52,7 +52,7 @@ TEST(PostgresPluginAbiTest, ManifestDeclaresBothRolesAndTheirKeys) {
     EXPECT_EQ(p.manifest->roles[1].role, JOBBER_ROLE_RESULTS);
     EXPECT_EQ(FieldsOf(p.manifest->roles[1]),
               "dsn:5:- max_connections:2:8 connect_timeout:4:5000 unlogged:3:false copy_format:1:binary "
-              "replace_lock_timeout:4:10000 ");
+              "replace_lock_timeout:4:10000 io_timeout:4:60000 ");
     EXPECT_EQ(p.init_code, JOBBER_OK);
     EXPECT_EQ(p.vtables.broker, nullptr);
     EXPECT_EQ(p.vtables.state, nullptr);

@@ -1,13 +1,16 @@
 #include "private_servers.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace jobber::faults {
 
@@ -103,6 +106,12 @@ PrivatePostgres::PrivatePostgres() : bindir_(PostgresBindir()) {
 }
 
 PrivatePostgres::~PrivatePostgres() {
+    if (paused_) {
+        try {
+            SetPaused(false);
+        } catch (const std::exception&) {
+        }
+    }
     if (running_) {
         try {
             Stop();
@@ -154,6 +163,38 @@ void PrivatePostgres::Stop() {
 void PrivatePostgres::Restart() {
     Ctl("restart");
     running_ = true;
+}
+
+namespace {
+
+// Processes whose parent is `parent`, from /proc/<pid>/stat ("pid (comm) state ppid ...").
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+    std::vector<pid_t> children;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const std::string stat = e2e::ReadFile(entry.path() / "stat");
+        const size_t comm_end = stat.rfind(')');
+        if (comm_end == std::string::npos) continue;
+        char state = 0;
+        long ppid = 0;
+        if (std::sscanf(stat.c_str() + comm_end + 1, " %c %ld", &state, &ppid) == 2 && ppid == parent) {
+            children.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return children;
+}
+
+}  // namespace
+
+void PrivatePostgres::SetPaused(bool paused) {
+    const std::string pid_file = e2e::ReadFile(dir_->path() / "data" / "postmaster.pid");
+    const pid_t postmaster = static_cast<pid_t>(std::stol(pid_file));
+    // Pausing stops the postmaster first, so it starts no backend meanwhile; resuming wakes it last.
+    if (paused && kill(postmaster, SIGSTOP) != 0) throw std::runtime_error("cannot SIGSTOP the postmaster");
+    for (const pid_t child : ChildrenOf(postmaster)) kill(child, paused ? SIGSTOP : SIGCONT);
+    if (!paused && kill(postmaster, SIGCONT) != 0) throw std::runtime_error("cannot SIGCONT the postmaster");
+    paused_ = paused;
 }
 
 // ---- MariaDB ------------------------------------------------------------------------------------

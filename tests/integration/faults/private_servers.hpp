@@ -50,6 +50,9 @@ public:
     void Stop();
     // pg_ctl restart -m fast: every connection is closed, the server is back when it returns.
     void Restart();
+    // SIGSTOP (true) or SIGCONT (false) to the postmaster and every backend: the kernel still accepts and
+    // acknowledges, nothing answers. Resumed on destruction.
+    void SetPaused(bool paused);
 
     std::string uri() const;  // libpq URI of the superuser on database "postgres"
     int port() const { return port_; }
@@ -63,6 +66,7 @@ private:
     int port_ = 0;
     bool initialized_ = false;
     bool running_ = false;
+    bool paused_ = false;
 };
 
 // ---- MariaDB ------------------------------------------------------------------------------------
