@@ -7,6 +7,12 @@
 # epmd port, AMQP and distribution ports, data, logs, config and Erlang cookie ($HOME) in a temp dir, so it runs
 # as root on a fresh CI machine and next to any other node. Messages and queues survive a restart (durable).
 # When the node cannot start it prints a warning and leaves both unset; the tests then skip.
+#
+# TLS (off unless asked for; the default node has no TLS listener): with JOBBER_RABBITMQ_TLS_CA, _CERT and _KEY naming
+# PEM files (CA bundle, server certificate, its unencrypted key), the node also listens for amqps on a free loopback
+# port and exports JOBBER_TEST_AMQPS_URL (amqps://user:password@127.0.0.1:port/vhost). JOBBER_RABBITMQ_TLS_VERIFY
+# (verify_peer, the default, or verify_none) and JOBBER_RABBITMQ_TLS_FAIL_IF_NO_PEER_CERT (false, the default, or
+# true: mutual TLS) become ssl_options.verify and ssl_options.fail_if_no_peer_cert.
 
 jobber_rabbitmq_start() {
   local bin=/usr/lib/rabbitmq/bin base port dist epmd node
@@ -31,6 +37,18 @@ loopback_users = none
 log.console = false
 log.file.level = warning
 CONF
+  local tls_port=""
+  if [[ -n "${JOBBER_RABBITMQ_TLS_CA:-}" && -n "${JOBBER_RABBITMQ_TLS_CERT:-}" && -n "${JOBBER_RABBITMQ_TLS_KEY:-}" ]]; then
+    tls_port="$(jobber_free_port)"
+    cat >>"$base/rabbitmq.conf" <<CONF
+listeners.ssl.default = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $JOBBER_RABBITMQ_TLS_CA
+ssl_options.certfile = $JOBBER_RABBITMQ_TLS_CERT
+ssl_options.keyfile = $JOBBER_RABBITMQ_TLS_KEY
+ssl_options.verify = ${JOBBER_RABBITMQ_TLS_VERIFY:-verify_peer}
+ssl_options.fail_if_no_peer_cert = ${JOBBER_RABBITMQ_TLS_FAIL_IF_NO_PEER_CERT:-false}
+CONF
+  fi
   cat >"$base/env.sh" <<ENV
 export HOME="$base/home"
 export RABBITMQ_NODENAME="$node"
@@ -57,7 +75,7 @@ start() {
   # The AMQP listener opens at the very end of the boot: a TCP connect is the cheapest readiness check
   # (rabbitmqctl await_startup costs an Erlang VM start per call).
   for _ in \$(seq 1 600); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && { [[ -z "$tls_port" ]] || (exec 3<>/dev/tcp/127.0.0.1/$tls_port) 2>/dev/null; }; then
       cp "$base/rabbitmq.pid" "$base/beam.pid" 2>/dev/null || pgrep -f -- "-sname $node|-name $node|$node" | head -1 >"$base/beam.pid"
       return 0
     fi
@@ -98,6 +116,10 @@ CTL
   export JOBBER_TEST_AMQP_URL="amqp://jobber:jobber-test-pass@127.0.0.1:$port/jobber-test"
   export JOBBER_TEST_AMQP_CTL="$base/ctl.sh"
   echo "rabbitmq: amqp://jobber@127.0.0.1:$port/jobber-test (ctl: $JOBBER_TEST_AMQP_CTL)"
+  if [[ -n "$tls_port" ]]; then
+    export JOBBER_TEST_AMQPS_URL="amqps://jobber:jobber-test-pass@127.0.0.1:$tls_port/jobber-test"
+    echo "rabbitmq: amqps://jobber@127.0.0.1:$tls_port/jobber-test"
+  fi
 }
 
 jobber_rabbitmq_start

@@ -35,10 +35,23 @@ AmqpBroker::AmqpBroker(AmqpSettings settings, const std::string& instance_name)
         if (e.code() != JOBBER_UNAVAILABLE) throw;
         sdk::Log(sdk::LogLevel::kWarning, instance_name, std::string("amqp broker opened but ") + e.what());
     }
+    std::string tls;
+    if (settings_.endpoint.tls) {
+        const TlsSettings& t = settings_.tls;
+        tls = std::string(" tls_ca_file=") + (t.ca_file.empty() ? "(system store)" : t.ca_file) +
+              " tls_cert_file=" + (t.cert_file.empty() ? "(none)" : t.cert_file) +
+              " tls_verify_peer=" + (t.verify_peer ? "true" : "false") +
+              " tls_verify_hostname=" + (t.verify_hostname ? "true" : "false");
+        if (!t.verify_peer) {
+            sdk::Log(sdk::LogLevel::kWarning, instance_name,
+                     "amqp broker: tls_verify_peer is false: the connection to " + settings_.endpoint.Describe() +
+                         " is encrypted but the server is not authenticated");
+        }
+    }
     sdk::Log(sdk::LogLevel::kInfo, instance_name,
              "amqp broker opened: url=" + settings_.endpoint.Describe() +
-                 " queue_type=" + (settings_.queue_type == QueueType::kQuorum ? "quorum" : "classic") +
-                 " prefetch=" + std::to_string(settings_.prefetch) + " topology_prefix=" + settings_.topology_prefix);
+                 " queue_type=" + (settings_.queue_type == QueueType::kQuorum ? "quorum" : "classic") + " prefetch=" +
+                 std::to_string(settings_.prefetch) + " topology_prefix=" + settings_.topology_prefix + tls);
 }
 
 void AmqpBroker::CheckQueueName(std::string_view queue) {

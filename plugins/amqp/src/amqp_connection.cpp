@@ -1,5 +1,6 @@
 #include "amqp_connection.hpp"
 
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <poll.h>
 
@@ -29,12 +30,30 @@ AmqpConnection::AmqpConnection(const AmqpSettings& settings, std::chrono::second
     const std::string where = settings_.endpoint.Describe();
     state_ = amqp_new_connection();
     if (state_ == nullptr) throw sdk::Error(JOBBER_INTERNAL, "cannot allocate an AMQP connection");
-    amqp_socket_t* socket = amqp_tcp_socket_new(state_);
-    if (socket == nullptr) Fail(JOBBER_INTERNAL, "cannot allocate a socket for " + where);
+    amqp_socket_t* socket = nullptr;
+    if (tls()) {
+        // The OpenSSL error queue is per thread; start clean so every reason read later is this connection's.
+        TakeOpenSslError();
+        socket = amqp_ssl_socket_new(state_);
+        if (socket == nullptr) Fail(JOBBER_INTERNAL, "cannot allocate a TLS socket for " + where);
+        try {
+            ConfigureTlsSocket(socket, settings_, &tls_outcome_);
+        } catch (const sdk::Error& e) {
+            Fail(e.code(), e.what());
+        }
+    } else {
+        socket = amqp_tcp_socket_new(state_);
+        if (socket == nullptr) Fail(JOBBER_INTERNAL, "cannot allocate a socket for " + where);
+    }
     timeval connect_timeout = ToTimeval(settings_.connect_timeout);
+    // Over TLS this is the TCP connect and the TLS handshake, both within connect_timeout.
     const int status =
         amqp_socket_open_noblock(socket, settings_.endpoint.host.c_str(), settings_.endpoint.port, &connect_timeout);
     if (status != AMQP_STATUS_OK) {
+        if (tls()) {
+            const TlsFailure failure = ExplainTlsFailure(settings_, tls_outcome_, status, false);
+            if (failure.code != JOBBER_OK) Fail(failure.code, failure.message);
+        }
         Fail(JOBBER_UNAVAILABLE, "cannot connect to RabbitMQ at " + where + ": " + amqp_error_string2(status) +
                                      " (is it running and reachable?)");
     }
@@ -52,6 +71,12 @@ AmqpConnection::AmqpConnection(const AmqpSettings& settings, std::chrono::second
                                               "); check the user, password and vhost of config key 'url'");
         }
         Fail(JOBBER_UNAVAILABLE, "RabbitMQ at " + where + " closed the connection at login: " + reason);
+    }
+    if (tls() && login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+        // With TLS 1.3 the server checks our certificate after the client's side of the handshake is done, so its
+        // refusal (an alert, or only a reset when the alert was lost) arrives here, at the first read or write.
+        const TlsFailure failure = ExplainTlsFailure(settings_, tls_outcome_, login.library_error, true);
+        if (failure.code != JOBBER_OK) Fail(failure.code, failure.message);
     }
     if (login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && login.library_error == AMQP_STATUS_CONNECTION_CLOSED) {
         // RabbitMQ drops the socket on a bad password when the client cannot be told otherwise.
@@ -93,8 +118,9 @@ void AmqpConnection::Check(const amqp_rpc_reply_t& reply, std::string_view what)
         case AMQP_RESPONSE_NONE:
             Fail(JOBBER_UNAVAILABLE, "RabbitMQ sent no reply" + where);
         case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-            Fail(JOBBER_UNAVAILABLE,
-                 std::string("RabbitMQ connection failed: ") + amqp_error_string2(reply.library_error) + where);
+            Fail(JOBBER_UNAVAILABLE, std::string("RabbitMQ connection failed: ") +
+                                         amqp_error_string2(reply.library_error) + TlsDetail(reply.library_error) +
+                                         where);
         case AMQP_RESPONSE_SERVER_EXCEPTION: {
             amqp_frame_t frame{};
             frame.frame_type = AMQP_FRAME_METHOD;
@@ -111,8 +137,15 @@ void AmqpConnection::Check(const amqp_rpc_reply_t& reply, std::string_view what)
 
 void AmqpConnection::CheckStatus(int status, std::string_view what) {
     if (status == AMQP_STATUS_OK) return;
-    Fail(JOBBER_UNAVAILABLE, std::string("RabbitMQ connection failed: ") + amqp_error_string2(status) + " (" +
-                                 std::string(what) + " on " + settings_.endpoint.Describe() + ")");
+    Fail(JOBBER_UNAVAILABLE, std::string("RabbitMQ connection failed: ") + amqp_error_string2(status) +
+                                 TlsDetail(status) + " (" + std::string(what) + " on " + settings_.endpoint.Describe() +
+                                 ")");
+}
+
+std::string AmqpConnection::TlsDetail(int status) const {
+    if (!tls() || (status != AMQP_STATUS_SSL_ERROR && status != AMQP_STATUS_SSL_CONNECTION_FAILED)) return {};
+    const std::string reason = TakeOpenSslError();
+    return reason.empty() ? std::string() : " (OpenSSL: " + reason + ")";
 }
 
 std::string AmqpConnection::AcknowledgeClose(const amqp_frame_t& frame) {
@@ -137,11 +170,25 @@ std::string AmqpConnection::AcknowledgeClose(const amqp_frame_t& frame) {
 
 bool AmqpConnection::LooksDead() {
     if (broken_) return true;
-    if (amqp_frames_enqueued(state_) || amqp_data_in_buffer(state_)) return true;
-    pollfd fd{socket_fd(), POLLIN, 0};
-    // Readable while idle means EOF, a reset, or a close the server sent: nothing we want to reuse.
-    const int ready = ::poll(&fd, 1, 0);
-    return ready != 0;
+    bool dead = amqp_frames_enqueued(state_) || amqp_data_in_buffer(state_);
+    if (!dead && tls()) {
+        // Over TLS the socket alone does not tell: a record carrying no AMQP data (a TLS 1.3 session ticket or key
+        // update, which TLS-terminating proxies send) makes it readable on a healthy connection, and bytes OpenSSL
+        // has already taken off the socket do not make it readable at all. So read, through librabbitmq and
+        // SSL_read: on an idle connection (publishers have no heartbeats) the only healthy answer is "nothing
+        // within 1 µs"; a frame (a close) or an error (close_notify, EOF, reset) means dead.
+        timeval immediately{0, 1};
+        amqp_frame_t frame{};
+        dead = amqp_simple_wait_frame_noblock(state_, &frame, &immediately) != AMQP_STATUS_TIMEOUT;
+        if (dead) TakeOpenSslError();  // the reason does not matter, and must not be reported by a later call
+    } else if (!dead) {
+        pollfd fd{socket_fd(), POLLIN, 0};
+        // Readable while idle means EOF, a reset, or a close the server sent: nothing we want to reuse.
+        dead = ::poll(&fd, 1, 0) != 0;
+    }
+    // No polite close for it: the server has gone or said something we did not wait for.
+    if (dead) broken_ = true;
+    return dead;
 }
 
 }  // namespace jobber::amqp

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "amqp_tls.hpp"
 #include "jobber/sdk/error.hpp"
 
 namespace jobber::amqp {
@@ -9,11 +10,15 @@ namespace jobber::amqp {
 namespace {
 
 constexpr std::string_view kScheme = "amqp://";
+constexpr std::string_view kTlsScheme = "amqps://";
 constexpr size_t kMaxQueueName = 128;
+constexpr const char* kTlsKeys[] = {"tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify_peer",
+                                    "tls_verify_hostname"};
 
 [[noreturn]] void BadUrl(const std::string& why) {
-    throw sdk::Error(JOBBER_INVALID_ARGUMENT,
-                     "config key 'url': " + why + "; use amqp://user:password@host:5672/vhost");
+    throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'url': " + why +
+                                                  "; use amqp://user:password@host:5672/vhost (or amqps://...:5671/ "
+                                                  "for TLS)");
 }
 
 int HexValue(char c) {
@@ -73,16 +78,22 @@ int64_t IntInRange(const sdk::Config& config, const std::string& key, int64_t fa
 
 std::string AmqpEndpoint::Describe() const {
     const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    return "amqp://" + user + "@" + shown_host + ":" + std::to_string(port) + "/" + (vhost == "/" ? "" : vhost);
+    return std::string(tls ? kTlsScheme : kScheme) + user + "@" + shown_host + ":" + std::to_string(port) + "/" +
+           (vhost == "/" ? "" : vhost);
 }
 
 AmqpEndpoint ParseUrl(std::string_view url) {
-    if (url.substr(0, kScheme.size()) != kScheme) {
-        if (url.substr(0, 8) == "amqps://") BadUrl("TLS (amqps://) is not supported by this plugin yet");
-        BadUrl("it must start with amqp://");
-    }
-    std::string_view rest = url.substr(kScheme.size());
     AmqpEndpoint endpoint;
+    std::string_view rest;
+    if (url.substr(0, kScheme.size()) == kScheme) {
+        rest = url.substr(kScheme.size());
+    } else if (url.substr(0, kTlsScheme.size()) == kTlsScheme) {
+        rest = url.substr(kTlsScheme.size());
+        endpoint.tls = true;
+        endpoint.port = kAmqpsPort;
+    } else {
+        BadUrl("it must start with amqp:// or amqps://");
+    }
     const size_t slash = rest.find('/');
     std::string_view authority = rest.substr(0, slash);
     if (slash != std::string_view::npos) {
@@ -130,6 +141,31 @@ bool IsValidQueueName(std::string_view name) {
 AmqpSettings ParseSettings(const sdk::Config& config) {
     AmqpSettings settings;
     settings.endpoint = ParseUrl(config.GetString("url", "amqp://guest:guest@127.0.0.1:5672/"));
+    if (settings.endpoint.tls) {
+        settings.tls.ca_file = config.GetString("tls_ca_file");
+        settings.tls.cert_file = config.GetString("tls_cert_file");
+        settings.tls.key_file = config.GetString("tls_key_file");
+        settings.tls.verify_peer = config.GetBool("tls_verify_peer", true);
+        settings.tls.verify_hostname = settings.tls.verify_peer && config.GetBool("tls_verify_hostname", true);
+        if (!settings.tls.verify_peer && config.GetBool("tls_verify_hostname", false)) {
+            throw sdk::Error(JOBBER_INVALID_ARGUMENT,
+                             "config key 'tls_verify_hostname' is true but tls_verify_peer is false: the name in a "
+                             "certificate nobody verified proves nothing; verify the peer, or leave "
+                             "tls_verify_hostname unset");
+        }
+        CheckTlsFiles(settings.tls);
+    } else {
+        // Refused rather than ignored: a CA file next to an amqp:// URL means someone believes the traffic is
+        // encrypted and checked.
+        for (const char* key : kTlsKeys) {
+            if (!config.GetString(key).empty()) {
+                throw sdk::Error(JOBBER_INVALID_ARGUMENT,
+                                 std::string("config key '") + key +
+                                     "' is set but config key 'url' is amqp:// (no TLS); use an amqps:// URL or "
+                                     "remove the key");
+            }
+        }
+    }
     settings.prefetch = static_cast<uint16_t>(IntInRange(config, "prefetch", 10, 1, 65535));
     const auto heartbeat = PositiveDuration(config, "heartbeat", 10000);
     if (heartbeat < std::chrono::seconds(1)) {
@@ -159,7 +195,8 @@ AmqpSettings ParseSettings(const sdk::Config& config) {
 const std::vector<jobber_config_field>& AmqpConfigFields() {
     static const std::vector<jobber_config_field> fields = {
         {"url", JOBBER_FIELD_SECRET, 0, "amqp://guest:guest@127.0.0.1:5672/",
-         "RabbitMQ: amqp://user:password@host:port/vhost (percent-encode special characters); never logged"},
+         "RabbitMQ: amqp://user:password@host:port/vhost, or amqps:// for TLS (port 5671 by default); "
+         "percent-encode special characters; never logged"},
         {"prefetch", JOBBER_FIELD_INT, 0, "10",
          "unacked deliveries per consumed queue (leased plus buffered); sql-jobber sets it to --worker-concurrency "
          "when unset"},
@@ -173,6 +210,18 @@ const std::vector<jobber_config_field>& AmqpConfigFields() {
         {"publisher_connections", JOBBER_FIELD_INT, 0, "4", "connections publishing in confirm mode (1-64)"},
         {"topology_prefix", JOBBER_FIELD_STRING, 0, "jobber",
          "prefix of the delay exchanges and queues this plugin declares; one per deployment sharing a vhost"},
+        // The tls_* keys have no declared default, so the host passes only what the YAML sets and an amqp:// URL
+        // with any of them can be refused; the defaults are applied in ParseSettings.
+        {"tls_ca_file", JOBBER_FIELD_STRING, 0, nullptr,
+         "amqps only: PEM CA bundle the server certificate must chain to; unset = the system CA store"},
+        {"tls_cert_file", JOBBER_FIELD_STRING, 0, nullptr,
+         "amqps only: PEM client certificate (with its chain), for servers that require one; needs tls_key_file"},
+        {"tls_key_file", JOBBER_FIELD_STRING, 0, nullptr, "amqps only: unencrypted PEM private key of tls_cert_file"},
+        {"tls_verify_peer", JOBBER_FIELD_BOOL, 0, nullptr,
+         "amqps only, default true: the server certificate must chain to a trusted CA; false = encrypted but not "
+         "authenticated (no host name check either)"},
+        {"tls_verify_hostname", JOBBER_FIELD_BOOL, 0, nullptr,
+         "amqps only, default true: the server certificate must name the URL's host (DNS name or IP address)"},
     };
     return fields;
 }

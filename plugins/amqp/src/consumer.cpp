@@ -228,6 +228,7 @@ void Consumer::Connect() {
     amqp_basic_qos(connection->get(), kChannel, 0, settings_.prefetch, 0);
     connection->Check(amqp_get_rpc_reply(connection->get()), "basic.qos");
     connection_ = std::move(connection);
+    drained_ = false;  // read before the first poll: the handshake may have left something buffered
     bool was_down = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -271,7 +272,7 @@ void Consumer::Step() {
     Subscribe();
     SendCommands();
     WaitForInput();
-    ReadAvailable();
+    drained_ = ReadAvailable();
     amqp_maybe_release_buffers(connection_->get());
 }
 
@@ -283,6 +284,8 @@ void Consumer::Subscribe() {
             if (consumed_.count(queue) == 0) missing.push_back(queue);
         }
     }
+    // The RPCs below read from the connection: whatever they leave behind must be read before the next poll.
+    if (!missing.empty()) drained_ = false;
     for (const auto& queue : missing) {
         DeclareJobQueue(*connection_, settings_, queue);
         // The queue name is the consumer tag: one consumer per queue on this channel.
@@ -320,7 +323,10 @@ void Consumer::SendCommands() {
 
 void Consumer::WaitForInput() {
     amqp_connection_state_t state = connection_->get();
-    if (amqp_frames_enqueued(state) || amqp_data_in_buffer(state)) return;
+    // Poll only when the last read ended on "nothing more" (SSL_read said it needs the socket): data in
+    // librabbitmq's buffer or already decrypted by OpenSSL would not wake poll. Without TLS the same rule costs
+    // nothing.
+    if (!drained_ || amqp_frames_enqueued(state) || amqp_data_in_buffer(state)) return;
     milliseconds timeout = kMaxIdle;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -341,7 +347,7 @@ void Consumer::WaitForInput() {
     }
 }
 
-void Consumer::ReadAvailable() {
+bool Consumer::ReadAvailable() {
     amqp_connection_state_t state = connection_->get();
     for (int i = 0; i < kReadsPerTurn; ++i) {
         // 1 µs rather than 0: "return at once" without relying on how librabbitmq reads a zero timeout. Each call
@@ -366,7 +372,9 @@ void Consumer::ReadAvailable() {
             delivered_.notify_all();
             continue;
         }
-        if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) return;
+        if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) {
+            return true;
+        }
         if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
             reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
             // Something other than a delivery: read it and act on it.
@@ -392,6 +400,7 @@ void Consumer::ReadAvailable() {
         }
         connection_->Check(reply, "consuming");
     }
+    return false;
 }
 
 }  // namespace jobber::amqp

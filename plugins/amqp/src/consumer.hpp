@@ -93,7 +93,9 @@ private:
     void Subscribe();
     void SendCommands();
     void WaitForInput();
-    void ReadAvailable();
+    // Reads what has arrived, at most kReadsPerTurn frames. Returns false when it stopped with more perhaps left
+    // (then the next turn must not sleep in poll: over TLS, what OpenSSL holds does not make the socket readable).
+    bool ReadAvailable();
     void Disconnect(const std::string& reason);
     void Wake();
     // Under mutex_: the lease named by `receipt` or NOT_FOUND.
@@ -105,6 +107,7 @@ private:
     const std::string receipt_prefix_;
     int wake_fd_ = -1;
     std::unique_ptr<AmqpConnection> connection_;  // I/O thread only
+    bool drained_ = false;                        // I/O thread only: the last read found nothing more
 
     std::mutex mutex_;
     std::condition_variable delivered_;

@@ -63,8 +63,17 @@ TEST(AmqpPluginLibrary, ManifestDeclaresTheBrokerRoleAndItsKeys) {
             EXPECT_EQ(manifest.roles[0].fields[f].type, JOBBER_FIELD_SECRET) << "the URL holds the password";
         }
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"url", "prefetch", "heartbeat", "connect_timeout", "command_timeout",
-                                               "queue_type", "publisher_connections", "topology_prefix"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"url", "prefetch", "heartbeat", "connect_timeout", "command_timeout",
+                                        "queue_type", "publisher_connections", "topology_prefix", "tls_ca_file",
+                                        "tls_cert_file", "tls_key_file", "tls_verify_peer", "tls_verify_hostname"}));
+    for (uint32_t f = 0; f < manifest.roles[0].field_count; ++f) {
+        if (names[f].rfind("tls_", 0) == 0) {
+            // No declared default: the host then passes only what the YAML sets, and an amqp:// URL with a tls_*
+            // key can be refused.
+            EXPECT_EQ(manifest.roles[0].fields[f].default_value, nullptr) << names[f];
+        }
+    }
     EXPECT_NE(library.vtables.broker, nullptr);
     EXPECT_EQ(library.vtables.state, nullptr);
 }
