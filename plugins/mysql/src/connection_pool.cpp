@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "jobber/sdk/error.hpp"
+#include "mysql_error.hpp"
 
 namespace jobber::mysql {
 
@@ -26,7 +27,14 @@ bool StillAlive(MysqlConnection& connection) {
 }
 
 bool KeepAfterUse(MysqlConnection& connection) {
-    if (connection.broken()) return false;
+    // A connection whose last call lost the server (a read timeout, a restart) answers the next user with "server
+    // has gone away"; whoever used it may not have marked it (a prepared statement's error stays on the statement).
+    // The client library closes its socket when it loses the server.
+    MYSQL* mysql = connection.handle();
+    if (connection.broken() || IsConnectionError(mysql_errno(mysql)) ||
+        mysql_get_socket(mysql) == MARIADB_INVALID_SOCKET) {
+        return false;
+    }
     connection.Touch();
     return true;
 }

@@ -4,6 +4,7 @@
 #include <mysqld_error.h>
 
 #include <cstring>
+#include <string>
 
 #include "jobber/sdk/error.hpp"
 
@@ -15,6 +16,20 @@ bool Mentions(const char* message, const char* word) {
     return message != nullptr && std::strstr(message, word) != nullptr;
 }
 
+// What an operator should check. 2013 is also what a timeout looks like: the client gives up on a silent server
+// (connect_timeout during the handshake, read_timeout/write_timeout after it) with the words of a dropped connection.
+std::string ConnectionHint(unsigned int number, const char* message) {
+    if (number == CR_SERVER_LOST || number == CR_SERVER_LOST_EXTENDED) {
+        if (Mentions(message, "handshake")) {
+            return "; the server did not complete the connection within connect_timeout, or closed it; check that it "
+                   "is running and reachable";
+        }
+        return "; the server closed the connection or did not answer within read_timeout/write_timeout; check that "
+               "it is running and reachable";
+    }
+    return "; check that the MySQL server is running and reachable";
+}
+
 [[noreturn]] void Throw(unsigned int number, const char* message, const char* sqlstate, const std::string& context) {
     std::string text = ConditionPrefix(number, message) + context + ": " +
                        (message != nullptr && *message != '\0' ? message : "unknown MySQL error") + " (MySQL error " +
@@ -23,7 +38,7 @@ bool Mentions(const char* message, const char* word) {
         text += std::string(", SQLSTATE ") + sqlstate;
     }
     text += ")";
-    if (IsConnectionError(number)) text += "; check that the MySQL server is running and reachable";
+    if (IsConnectionError(number)) text += ConnectionHint(number, message);
     throw sdk::Error(CodeFor(number), text, static_cast<int32_t>(number), sqlstate != nullptr ? sqlstate : "");
 }
 

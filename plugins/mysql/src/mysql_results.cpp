@@ -11,9 +11,15 @@ namespace {
 
 // Strict: a value that does not fit its column fails the job instead of being silently changed.
 // NO_ENGINE_SUBSTITUTION: an unknown `engine` fails instead of quietly becoming the default.
-constexpr const char* kResultsSessionSql =
-    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
-    "NO_ENGINE_SUBSTITUTION'";
+// lock_wait_timeout bounds every metadata lock wait of the session: the RENAME of a re-run behind readers of the
+// old table (which new readers queue behind), and the sweep's DROP.
+std::string ResultsSessionSql(int64_t lock_wait_ms) {
+    std::string sql =
+        "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+        "NO_ENGINE_SUBSTITUTION'";
+    if (lock_wait_ms > 0) sql += ", SESSION lock_wait_timeout = " + std::to_string((lock_wait_ms + 999) / 1000);
+    return sql;
+}
 
 int64_t NonNegativeDuration(const sdk::Config& config, const std::string& key, int64_t fallback) {
     const int64_t value = config.GetDurationMs(key, fallback);
@@ -27,10 +33,26 @@ ResultsSettings ParseResultsSettings(const sdk::Config& config) {
     ResultsSettings settings;
     settings.connection.endpoint = ParseDsn(config.RequireString("dsn"));
     settings.connection.connect_timeout_ms = NonNegativeDuration(config, "connect_timeout", 10000);
-    settings.connection.read_timeout_ms = NonNegativeDuration(config, "read_timeout", 0);
-    settings.connection.write_timeout_ms = NonNegativeDuration(config, "write_timeout", 0);
+    // Bounded by default, unlike the source's (a query may compute for hours): every statement here is short, so a
+    // server silent this long is stopped or wedged, and the job fails instead of holding its worker.
+    settings.connection.read_timeout_ms = NonNegativeDuration(config, "read_timeout", 60000);
+    settings.connection.write_timeout_ms = NonNegativeDuration(config, "write_timeout", 60000);
+    settings.writer.replace_lock_timeout_ms = NonNegativeDuration(config, "replace_lock_timeout", 10000);
+    const int64_t read_timeout = settings.connection.read_timeout_ms;
+    const int64_t lock_wait = settings.writer.replace_lock_timeout_ms;
+    // lock_wait_timeout counts whole seconds: compare what the server will actually wait.
+    const int64_t lock_wait_rounded = (lock_wait + 999) / 1000 * 1000;
+    if (read_timeout > 0 && (lock_wait == 0 || lock_wait_rounded >= read_timeout)) {
+        // Otherwise a re-run waiting for its lock would be cut off as a lost connection, losing the clear error.
+        throw sdk::Error(JOBBER_INVALID_ARGUMENT,
+                         "config key 'replace_lock_timeout' (" +
+                             (lock_wait == 0 ? std::string("0 = no limit")
+                                             : std::to_string(lock_wait_rounded) + " ms in whole seconds") +
+                             ") must be shorter than 'read_timeout' (" + std::to_string(read_timeout) +
+                             " ms), which bounds every wait for the server; raise read_timeout or set it to 0");
+    }
     settings.connection.local_infile = true;
-    settings.connection.session_sql = kResultsSessionSql;
+    settings.connection.session_sql = ResultsSessionSql(lock_wait);
     const int64_t max_connections = config.GetInt("max_connections", 4);
     if (max_connections < 1 || max_connections > 1024) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'max_connections' must be between 1 and 1024, got " +
@@ -64,8 +86,14 @@ const std::vector<jobber_config_field>& MysqlResults::ConfigFields() {
          "mysql://user:password@host:port/database, or mysql://user:password@/database?socket=/path"},
         {"max_connections", JOBBER_FIELD_INT, 0, "4", "connections opened at most; each writing job holds one"},
         {"connect_timeout", JOBBER_FIELD_DURATION, 0, "10000", "how long opening a connection may take"},
-        {"read_timeout", JOBBER_FIELD_DURATION, 0, "0", "longest wait for the server to answer (0 = none)"},
-        {"write_timeout", JOBBER_FIELD_DURATION, 0, "0", "longest wait to send to the server (0 = none)"},
+        {"read_timeout", JOBBER_FIELD_DURATION, 0, "60000",
+         "longest wait for the server to answer (a stopped or wedged server then fails the job UNAVAILABLE "
+         "instead of holding its worker); must exceed replace_lock_timeout; 0 = none"},
+        {"write_timeout", JOBBER_FIELD_DURATION, 0, "60000", "longest wait to send to the server (0 = none)"},
+        {"replace_lock_timeout", JOBBER_FIELD_DURATION, 0, "10000",
+         "how long a re-run of a job ID waits to replace its table while a reader holds the old one (it then "
+         "fails, keeping the old table; new readers queue behind the wait); whole seconds; 0 = the server's "
+         "lock_wait_timeout"},
         {"write_method", JOBBER_FIELD_STRING, 0, "insert",
          "insert (multi-row prepared INSERTs, the faster in bench/mysql) or load_data (LOAD DATA LOCAL INFILE "
          "streamed from memory; needs local_infile=ON on the server)"},

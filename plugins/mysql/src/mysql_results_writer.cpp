@@ -55,7 +55,8 @@ MysqlResultsWriter::MysqlResultsWriter(Lease lease,
     : lease_(std::move(lease)),
       target_(std::move(target)),
       component_(std::move(component)),
-      temp_name_(RandomTableName("tmp")) {
+      temp_name_(RandomTableName("tmp")),
+      replace_lock_timeout_ms_(settings.replace_lock_timeout_ms) {
     if (schema.empty()) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "result table '" + target_.table_name + "' would have no columns");
     }
@@ -90,13 +91,14 @@ void MysqlResultsWriter::Publish(const std::string& context) {
     const std::string final_quoted = QuoteIdentifier(target_.table_name);
     const std::string temp_quoted = QuoteIdentifier(temp_name_);
     for (int attempt = 1;; ++attempt) {
+        std::string old_name;
         try {
             if (!TableExists(*lease_, target_.table_name)) {
                 lease_->Exec("RENAME TABLE " + temp_quoted + " TO " + final_quoted, context);
                 return;
             }
             // One RENAME swaps both names atomically: readers see the old table or the new one.
-            const std::string old_name = RandomTableName("old");
+            old_name = RandomTableName("old");
             RecordTable(*lease_, old_name, target_.job_id, NowUnixMs(), kStateRetired);
             lease_->Exec("RENAME TABLE " + final_quoted + " TO " + QuoteIdentifier(old_name) + ", " + temp_quoted +
                              " TO " + final_quoted,
@@ -111,9 +113,26 @@ void MysqlResultsWriter::Publish(const std::string& context) {
             }
             return;
         } catch (const sdk::Error& e) {
+            if (!old_name.empty()) ForgetRetiredName(old_name);
+            if (e.vendor_code() == ER_LOCK_WAIT_TIMEOUT) {
+                throw sdk::Error(JOBBER_UNAVAILABLE,
+                                 context + ": the previous table is still in use by another session (waited " +
+                                     std::to_string((replace_lock_timeout_ms_ + 999) / 1000) +
+                                     " s for its lock, `replace_lock_timeout`); the previous table is kept",
+                                 e.vendor_code(), e.sqlstate());
+            }
             const bool raced = e.vendor_code() == ER_TABLE_EXISTS_ERROR || e.vendor_code() == ER_NO_SUCH_TABLE;
             if (!raced || attempt >= kPublishAttempts) throw;
         }
+    }
+}
+
+void MysqlResultsWriter::ForgetRetiredName(const std::string& old_name) noexcept {
+    // The RENAME did not happen: no table has this name. Left listed, the sweep would only find nothing to drop.
+    try {
+        ForgetTable(*lease_, old_name);
+    } catch (const std::exception& e) {
+        sdk::Log(sdk::LogLevel::kDebug, component_, std::string(e.what()) + " job_id=" + target_.job_id);
     }
 }
 

@@ -2,6 +2,7 @@
 // final name on commit.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ constexpr int64_t kWritingExpiryMs = 24 * 60 * 60 * 1000;
 struct WriterSettings {
     WriteMethod method = WriteMethod::kInsert;
     std::string engine = "InnoDB";
+    // How long publishing a re-run waits for the metadata lock of the table it replaces (a reader in an open
+    // transaction holds it); the session's lock_wait_timeout, in whole seconds. 0 = the server's (a year).
+    int64_t replace_lock_timeout_ms = 10000;
 };
 
 class MysqlResultsWriter final : public sdk::ResultsWriter {
@@ -40,12 +44,15 @@ public:
 private:
     // RENAME TABLE, atomically replacing an older table of the final name.
     void Publish(const std::string& context);
+    // Removes the catalog row of a retired name whose RENAME failed.
+    void ForgetRetiredName(const std::string& old_name) noexcept;
     void Abandon() noexcept;
 
     Lease lease_;
     const sdk::ResultsTarget target_;
     const std::string component_;
     const std::string temp_name_;
+    const int64_t replace_lock_timeout_ms_;
     std::unique_ptr<BatchLoader> loader_;
     bool committed_ = false;
 };

@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "jobber/sdk/error.hpp"
 #include "jobber/sdk/time.hpp"
@@ -176,6 +179,71 @@ TEST_P(MysqlResultsTest, CommitReplacesAnOlderTableAtomically) {
     }
     EXPECT_EQ(admin_->Lines("SELECT v FROM `" + table + "`"), std::vector<std::string>{"second"});
     EXPECT_EQ(PluginTables(table), 0) << "a retired or temporary table was left behind";
+}
+
+// A re-run's RENAME waits for the metadata lock of readers of the old table, and new readers queue behind it. The
+// wait is bounded by `replace_lock_timeout`: then the job fails naming the cause, the old table stays, and nothing
+// of the attempt is left behind.
+TEST_P(MysqlResultsTest, AReRunWaitsBoundedlyForAReaderOfTheOldTable) {
+    results_ = std::make_unique<MysqlResults>(
+        Args({{"dsn", ResultsDsn()}, {"write_method", GetParam()}, {"replace_lock_timeout", "1000"}}));
+    const std::string table = Table("locked");
+    const sdk::Schema schema = {{"v", sdk::ColumnType::kText}};
+    auto publish = [&](const char* value) {
+        auto writer = results_->Begin(Target(table), schema);
+        sdk::BatchBuilder builder(schema);
+        builder.AppendText(0, value);
+        Write(*writer, builder);
+        writer->Commit();
+    };
+    publish("first");
+    Admin reader(ResultsDsn());
+    reader.Exec("START TRANSACTION");
+    EXPECT_EQ(reader.Lines("SELECT v FROM `" + table + "`"), std::vector<std::string>{"first"});  // holds its MDL
+
+    auto writer = results_->Begin(Target(table), schema);
+    sdk::BatchBuilder builder(schema);
+    builder.AppendText(0, "second");
+    Write(*writer, builder);
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        writer->Commit();
+        FAIL() << "a reader holds the old table; Commit must give up after replace_lock_timeout";
+    } catch (const sdk::Error& e) {
+        EXPECT_EQ(e.code(), JOBBER_UNAVAILABLE) << e.what();
+        const std::string message = e.what();
+        EXPECT_NE(message.find("cannot publish result table '" + table + "'"), std::string::npos) << message;
+        EXPECT_NE(message.find("still in use by another session (waited 1 s"), std::string::npos) << message;
+        EXPECT_NE(message.find("replace_lock_timeout"), std::string::npos) << message;
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    writer.reset();
+    reader.Exec("COMMIT");
+    EXPECT_EQ(admin_->Lines("SELECT v FROM `" + table + "`"), std::vector<std::string>{"first"});
+    EXPECT_EQ(PluginTables(table), 0) << "a retired or temporary table (or its row) was left behind";
+
+    publish("third");  // with the reader gone the re-run goes through
+    EXPECT_EQ(admin_->Lines("SELECT v FROM `" + table + "`"), std::vector<std::string>{"third"});
+}
+
+TEST_P(MysqlResultsTest, TimeoutsMustLetTheLockWaitFinishFirst) {
+    for (const auto& [read_timeout, lock_wait] :
+         std::vector<std::pair<std::string, std::string>>{{"10000", "10000"}, {"10000", "0"}, {"2000", "1500"}}) {
+        try {
+            MysqlResults(Args({{"dsn", ResultsDsn()},
+                               {"write_method", GetParam()},
+                               {"read_timeout", read_timeout},
+                               {"replace_lock_timeout", lock_wait}}));
+            ADD_FAILURE() << "read_timeout " << read_timeout << " with replace_lock_timeout " << lock_wait
+                          << " must be refused";
+        } catch (const sdk::Error& e) {
+            EXPECT_EQ(e.code(), JOBBER_INVALID_ARGUMENT) << e.what();
+            EXPECT_NE(std::string(e.what()).find("'replace_lock_timeout'"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("'read_timeout' (" + read_timeout + " ms)"), std::string::npos)
+                << e.what();
+        }
+    }
+    EXPECT_NO_THROW(MysqlResults(Args({{"dsn", ResultsDsn()}, {"read_timeout", "0"}, {"replace_lock_timeout", "0"}})));
 }
 
 TEST_P(MysqlResultsTest, ValuesThatDoNotFitFailTheWrite) {

@@ -279,6 +279,12 @@ PrivateMariadb::PrivateMariadb(std::vector<std::string> extra_args)
 }
 
 PrivateMariadb::~PrivateMariadb() {
+    if (paused_) {
+        try {
+            SetPaused(false);
+        } catch (const std::exception&) {
+        }
+    }
     Stop();
 }
 
@@ -292,6 +298,13 @@ MariaClient PrivateMariadb::Root() const {
 
 MariaClient PrivateMariadb::User() const {
     return MariaClient("jobber", "pw", port_, "jobber_results");
+}
+
+void PrivateMariadb::SetPaused(bool paused) {
+    if (kill(process_.pid(), paused ? SIGSTOP : SIGCONT) != 0) {
+        throw std::runtime_error(std::string("cannot ") + (paused ? "SIGSTOP" : "SIGCONT") + " mariadbd");
+    }
+    paused_ = paused;
 }
 
 std::string PrivateMariadb::ErrorLog() const {

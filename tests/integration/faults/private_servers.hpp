@@ -110,6 +110,9 @@ public:
     const std::string& unavailable_reason() const { return unavailable_; }
     void Start();
     void Stop();
+    // SIGSTOP (true) or SIGCONT (false) to the server: connections are accepted and data acknowledged by the
+    // kernel, nothing answers. Resumed on destruction.
+    void SetPaused(bool paused);
 
     int port() const { return port_; }
     std::string results_dsn() const;  // mysql://jobber:pw@127.0.0.1:PORT/jobber_results
@@ -126,6 +129,7 @@ private:
     std::optional<ServerDir> dir_;
     int port_ = 0;
     bool initialized_ = false;
+    bool paused_ = false;
     e2e::ChildProcess process_;
 };
 

@@ -287,6 +287,30 @@ TEST_F(ResultsDbFaults, MariadbResultsReadOnly) {
     RunScenario(*server_, c);
 }
 
+// The server process stopped (SIGSTOP): TCP accepts and acknowledges, nothing answers. Writes fail after
+// read_timeout (or, for a new connection, connect_timeout) instead of holding their workers.
+TEST_F(ResultsDbFaults, MariadbResultsStopsAnswering) {
+    PrivateMariadb db;
+    if (!db.unavailable_reason().empty()) GTEST_SKIP() << db.unavailable_reason();
+    db.Start();
+    FaultServerSpec spec;
+    spec.tasks = Tasks("rows_my", "my_results", false);
+    spec.extra_results_yaml =
+        MysqlResultsYaml(db) + "    read_timeout: 3s\n    write_timeout: 3s\n    replace_lock_timeout: 1s\n";
+    server_ = MakeFaultServer(spec);
+    server_->Start();
+
+    Condition c = MysqlCondition(db);
+    c.rows = 300;
+    c.cause = "did not answer within read_timeout/write_timeout";
+    c.other_cause = "did not complete the connection within connect_timeout";
+    c.vendor = "(MySQL error 2013";
+    c.inspectable_while_imposed = false;
+    c.impose = [&] { db.SetPaused(true); };
+    c.lift = [&] { db.SetPaused(false); };
+    RunScenario(*server_, c);
+}
+
 // Fills the system tablespace up to its cap with `bulk`, keeping ~2 MB free (the dropped
 // `headroom`), so result tables can still be created and their first rows land before the
 // tablespace is full mid-write.
