@@ -51,8 +51,9 @@ TEST(MysqlPluginAbiTest, ManifestDescribesBothRoles) {
     EXPECT_EQ(FieldNames(p.manifest->roles[0]), "dsn max_connections connect_timeout read_timeout write_timeout");
     EXPECT_EQ(p.manifest->roles[0].fields[0].type, JOBBER_FIELD_SECRET) << "the DSN holds a password";
     EXPECT_EQ(p.manifest->roles[1].role, JOBBER_ROLE_RESULTS);
-    EXPECT_EQ(FieldNames(p.manifest->roles[1]),
-              "dsn max_connections connect_timeout read_timeout write_timeout replace_lock_timeout write_method engine");
+    EXPECT_EQ(
+        FieldNames(p.manifest->roles[1]),
+        "dsn max_connections connect_timeout read_timeout write_timeout replace_lock_timeout write_method engine");
     EXPECT_EQ(p.init_code, JOBBER_OK);
     EXPECT_NE(p.vtables.source, nullptr);
     EXPECT_NE(p.vtables.results, nullptr);

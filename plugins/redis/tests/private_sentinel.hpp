@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,6 +145,24 @@ public:
     PrivateRedisServer& master() { return master_; }
     PrivateRedisServer& replica() { return replica_; }
     PrivateSentinel& sentinel() { return sentinel_; }
+
+    // Detection is quick (1 s) so that a test's failover happens fast. Once it has, a master slow to answer the
+    // sentinel on a loaded machine (forking for a returning node's full sync, say) must not start a second,
+    // unplanned one, with the node still syncing as the only candidate.
+    void RelaxFailureDetection() {
+        RawReply reply =
+            CommandOn(sentinel_.port(), {"SENTINEL", "SET", kMasterName, "down-after-milliseconds", "10000"});
+        if (reply == nullptr || reply->type != REDIS_REPLY_STATUS) {
+            throw std::runtime_error("SENTINEL SET down-after-milliseconds failed: " + TextOrEmpty(reply.get()));
+        }
+    }
+
+    // Who is what, for a failure message: the sentinel's master and each node's ROLE.
+    std::string DescribeTopology() {
+        return "sentinel names port " + std::to_string(SentinelMasterPort()) + "; node " +
+               std::to_string(master_.port()) + " (first master) is '" + RoleOf(master_.port()) + "', node " +
+               std::to_string(replica_.port()) + " (first replica) is '" + RoleOf(replica_.port()) + "'";
+    }
 
     // The port the sentinel names as master, 0 when it does not answer.
     int SentinelMasterPort() {

@@ -1,11 +1,12 @@
 // The SDK's results contract suite against the built libjobber_csv.so, plus what is particular to
 // CSV files: file names, work files, options.
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,24 +20,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One directory per test process, removed at exit.
+// One directory per test process, made when the tests start and removed at exit. Only named here: the test list
+// is built (and, under ctest, listed with --gtest_list_tests) without running any test, so making it here would
+// leave an empty directory behind each listing.
 const fs::path& ResultsDir() {
-    static const fs::path dir = [] {
-        std::string pattern = (fs::temp_directory_path() / "jobber-csv-test-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        return fs::path(pattern);
-    }();
+    static const fs::path dir = fs::temp_directory_path() / ("jobber-csv-test-" + std::to_string(getpid()) + "-" +
+                                                             std::to_string(std::random_device{}()));
     return dir;
 }
 
-class RemoveResultsDir : public ::testing::Environment {
+class ResultsDirForTheRun : public ::testing::Environment {
 public:
+    void SetUp() override { fs::create_directories(ResultsDir()); }
     void TearDown() override {
         std::error_code ec;
         fs::remove_all(ResultsDir(), ec);
     }
 };
-const auto* const kRemoveResultsDir = ::testing::AddGlobalTestEnvironment(new RemoveResultsDir);
+const auto* const kResultsDirForTheRun = ::testing::AddGlobalTestEnvironment(new ResultsDirForTheRun);
 
 std::string ReadFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
