@@ -1,8 +1,10 @@
 #include "mysql_connection.hpp"
 
 #include <errmsg.h>
+#include <mysqld_error.h>
 
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -132,6 +134,108 @@ TextRows RunWithText(MysqlConnection& connection,
     return rows;
 }
 
+// Debian's system CA store (ca-certificates), a hashed directory: what verify-ca and verify-full trust without
+// tls_ca. Connector/C checks the server certificate only when a CA file or directory is set.
+constexpr const char* kSystemCaPath = "/etc/ssl/certs";
+
+// Whether the server's greeting (read before any TLS) advertised TLS; false before a greeting arrived.
+bool GreetingLacksTls(MYSQL* mysql) {
+    return mysql->server_capabilities != 0 && (mysql->server_capabilities & CLIENT_SSL) == 0;
+}
+
+bool Mentions(const char* message, const char* word) {
+    return message != nullptr && std::strstr(message, word) != nullptr;
+}
+
+// TLS failures that are about certificates, names, versions or a refusal by the peer: configuration, not a blip.
+bool IsTlsConfigFailure(const char* message) {
+    for (const char* word : {"certificate", "Certificate", "verif", "Validation", "alert", "hostname", "host name",
+                             "version", "no shared cipher", "self-signed", "self signed", "issuer"}) {
+        if (Mentions(message, word)) return true;
+    }
+    return false;
+}
+
+void ApplyTls(MYSQL* mysql, const Endpoint& e, bool use_tls) {
+    const my_bool enforce = use_tls ? 1 : 0;
+    SetOption(mysql, MYSQL_OPT_SSL_ENFORCE, &enforce, "MYSQL_OPT_SSL_ENFORCE");
+    if (!use_tls) return;
+    if (!e.tls_cert.empty()) {
+        SetOption(mysql, MYSQL_OPT_SSL_CERT, e.tls_cert.c_str(), "MYSQL_OPT_SSL_CERT (tls_cert)");
+        SetOption(mysql, MYSQL_OPT_SSL_KEY, e.tls_key.c_str(), "MYSQL_OPT_SSL_KEY (tls_key)");
+    }
+    if (e.tls >= TlsMode::kVerifyCa) {
+        if (!e.tls_ca.empty()) {
+            SetOption(mysql, MYSQL_OPT_SSL_CA, e.tls_ca.c_str(), "MYSQL_OPT_SSL_CA (tls_ca)");
+        } else {
+            SetOption(mysql, MYSQL_OPT_SSL_CAPATH, kSystemCaPath, "MYSQL_OPT_SSL_CAPATH");
+        }
+    }
+    // With a CA set, Connector/C checks the chain; this adds the host name (or IP address) check.
+    const my_bool verify_name = e.tls == TlsMode::kVerifyFull ? 1 : 0;
+    SetOption(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify_name, "MYSQL_OPT_SSL_VERIFY_SERVER_CERT");
+}
+
+// The error of a failed mysql_real_connect, with what to check when TLS or the account's TLS demands are involved.
+[[noreturn]] void ThrowConnectFailure(MYSQL* mysql, const Endpoint& e, bool used_tls) {
+    const std::string mode = TlsModeName(e.tls);
+    const std::string context = "cannot connect to MySQL " + e.Describe();
+    const std::string tls_context = context + " over TLS (tls=" + mode + ")";
+    const unsigned int number = mysql_errno(mysql);
+    const char* message = mysql_error(mysql);
+    if (number == CR_SSL_CONNECTION_ERROR && used_tls) {
+        if (GreetingLacksTls(mysql)) {
+            ThrowMysqlWithHint(mysql, tls_context, JOBBER_INVALID_ARGUMENT,
+                               "; the server offers no TLS, but the DSN says tls=" + mode +
+                                   ": enable TLS on the server (ssl_cert, ssl_key) or change the DSN parameter tls");
+        }
+        if (IsTlsConfigFailure(message)) {
+            std::string hint;
+            if (Mentions(message, "Validation of SSL server certificate failed")) {
+                // Connector/C's name check, made after the chain passed (a chain failure names OpenSSL's reason).
+                hint = "; the server certificate does not name the DSN's host '" +
+                       (e.socket.empty() ? e.host : std::string("localhost")) +
+                       "': put the name the certificate holds in the DSN, add the host to the certificate's "
+                       "subjectAltName (DNS name, or IP address for an IP host), or use tls=verify-ca";
+            } else if (Mentions(message, "alert")) {
+                hint = e.tls_cert.empty()
+                           ? "; the server refused the TLS handshake: if it demands a client certificate, set the "
+                             "DSN parameters tls_cert and tls_key"
+                           : "; the server refused the TLS handshake: check that its ssl_ca trusts tls_cert";
+            } else if (e.tls >= TlsMode::kVerifyCa) {
+                hint =
+                    "; TLS verification failed: check that the server certificate chains to the DSN parameter "
+                    "tls_ca (" +
+                    (e.tls_ca.empty() ? std::string("unset: the system store ") + kSystemCaPath : e.tls_ca) +
+                    ") and is valid now";
+            } else {
+                hint = "; TLS negotiation failed: check the server's TLS settings (ssl_cert, ssl_key, tls_version)";
+            }
+            ThrowMysqlWithHint(mysql, tls_context, JOBBER_INVALID_ARGUMENT, hint);
+        }
+        ThrowMysqlWithHint(mysql, tls_context, JOBBER_UNAVAILABLE,
+                           "; the TLS handshake did not complete; check that the server is running and reachable");
+    }
+    if (used_tls && !e.tls_cert.empty() && number == CR_SERVER_LOST && Mentions(message, "authentication")) {
+        // Under TLS 1.3 the server checks the client certificate after the client finished its handshake, so a
+        // refused certificate shows as a connection reset during the login. A retry may still help: it might be one.
+        ThrowMysqlWithHint(mysql, tls_context, JOBBER_UNAVAILABLE,
+                           "; the server closed the connection during the login, which is how a refused client "
+                           "certificate looks: check that the server's ssl_ca trusts the DSN parameter tls_cert (" +
+                               e.tls_cert + "), else that the server is running and reachable");
+    }
+    if (number == ER_ACCESS_DENIED_ERROR) {
+        ThrowMysqlWithHint(
+            mysql, context, CodeFor(number),
+            e.tls_cert.empty()
+                ? "; check the user and password; an account created with REQUIRE SSL needs tls=required or stricter, "
+                  "one with REQUIRE X509, ISSUER or SUBJECT also the DSN parameters tls_cert and tls_key"
+                : "; check the user and password, and that tls_cert is the certificate the account requires "
+                  "(REQUIRE ISSUER/SUBJECT)");
+    }
+    ThrowMysql(mysql, context);
+}
+
 int RefuseInit(void** ptr, const char* /*filename*/, void* /*userdata*/) {
     *ptr = nullptr;
     return 1;
@@ -153,28 +257,30 @@ void RefuseLocalInfile(MYSQL* mysql) {
 
 MysqlConnection::MysqlConnection(const ConnectionOptions& options) {
     InitLibrary();
-    mysql_ = mysql_init(nullptr);
-    if (mysql_ == nullptr) throw sdk::Error(JOBBER_INTERNAL, "mysql_init failed: out of memory");
+    const Endpoint& e = options.endpoint;
+    // A unix socket never leaves the machine: preferred does not encrypt it (as libpq's sslmode=prefer).
+    const bool use_tls = e.tls != TlsMode::kDisabled && !(e.tls == TlsMode::kPreferred && !e.socket.empty());
     try {
-        SetOption(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4", "MYSQL_SET_CHARSET_NAME");
-        const unsigned int connect_timeout = Seconds(options.connect_timeout_ms);
-        if (connect_timeout > 0) SetOption(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout, "connect_timeout");
-        const unsigned int read_timeout = Seconds(options.read_timeout_ms);
-        if (read_timeout > 0) SetOption(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_timeout, "read_timeout");
-        const unsigned int write_timeout = Seconds(options.write_timeout_ms);
-        if (write_timeout > 0) SetOption(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout, "write_timeout");
-        const unsigned int local_infile = options.local_infile ? 1 : 0;
-        SetOption(mysql_, MYSQL_OPT_LOCAL_INFILE, &local_infile, "MYSQL_OPT_LOCAL_INFILE");
-        // Auto-reconnect would silently drop prepared statements and session settings.
-        const my_bool reconnect = 0;
-        SetOption(mysql_, MYSQL_OPT_RECONNECT, &reconnect, "MYSQL_OPT_RECONNECT");
-
-        const Endpoint& e = options.endpoint;
-        const bool socket = !e.socket.empty();
-        if (mysql_real_connect(mysql_, socket ? "localhost" : e.host.c_str(), e.user.c_str(), e.password.c_str(),
-                               e.database.c_str(), socket ? 0 : e.port, socket ? e.socket.c_str() : nullptr,
-                               0) == nullptr) {
-            ThrowMysql(mysql_, "cannot connect to MySQL " + e.Describe());
+        if (!Connect(options, use_tls)) {
+            if (use_tls && e.tls == TlsMode::kPreferred && mysql_errno(mysql_) == CR_SSL_CONNECTION_ERROR &&
+                GreetingLacksTls(mysql_)) {
+                // preferred: a server that offers no TLS gets a plain connection.
+                mysql_close(mysql_);
+                mysql_ = nullptr;
+                if (!Connect(options, false)) ThrowConnectFailure(mysql_, e, false);
+            } else {
+                ThrowConnectFailure(mysql_, e, use_tls);
+            }
+        }
+        // Connector/C 3.3 with MYSQL_OPT_SSL_ENFORCE (and without VERIFY_SERVER_CERT) quietly logs in without TLS when
+        // the server offers none: only this check turns that into the failure the DSN asks for.
+        if (e.TlsRequired() && mysql_get_ssl_cipher(mysql_) == nullptr) {
+            throw sdk::Error(
+                JOBBER_INVALID_ARGUMENT,
+                "cannot connect to MySQL " + e.Describe() + " over TLS (tls=" + TlsModeName(e.tls) + "): " +
+                    (GreetingLacksTls(mysql_) ? "the server offers no TLS" : "the connection is not encrypted") +
+                    ", but the DSN says tls=" + TlsModeName(e.tls) +
+                    ": enable TLS on the server (ssl_cert, ssl_key) or change the DSN parameter tls");
         }
         if (options.local_infile) RefuseLocalInfile(mysql_);
         thread_id_ = mysql_thread_id(mysql_);
@@ -183,10 +289,34 @@ MysqlConnection::MysqlConnection(const ConnectionOptions& options) {
             Exec(options.session_sql, "cannot set up the MySQL session on " + e.Describe());
         }
     } catch (...) {
-        mysql_close(mysql_);
+        if (mysql_ != nullptr) mysql_close(mysql_);
         throw;
     }
     Touch();
+}
+
+bool MysqlConnection::Connect(const ConnectionOptions& options, bool use_tls) {
+    mysql_ = mysql_init(nullptr);
+    if (mysql_ == nullptr) throw sdk::Error(JOBBER_INTERNAL, "mysql_init failed: out of memory");
+    SetOption(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4", "MYSQL_SET_CHARSET_NAME");
+    const unsigned int connect_timeout = Seconds(options.connect_timeout_ms);
+    if (connect_timeout > 0) SetOption(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout, "connect_timeout");
+    const unsigned int read_timeout = Seconds(options.read_timeout_ms);
+    if (read_timeout > 0) SetOption(mysql_, MYSQL_OPT_READ_TIMEOUT, &read_timeout, "read_timeout");
+    const unsigned int write_timeout = Seconds(options.write_timeout_ms);
+    if (write_timeout > 0) SetOption(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout, "write_timeout");
+    const unsigned int local_infile = options.local_infile ? 1 : 0;
+    SetOption(mysql_, MYSQL_OPT_LOCAL_INFILE, &local_infile, "MYSQL_OPT_LOCAL_INFILE");
+    // Auto-reconnect would silently drop prepared statements and session settings.
+    const my_bool reconnect = 0;
+    SetOption(mysql_, MYSQL_OPT_RECONNECT, &reconnect, "MYSQL_OPT_RECONNECT");
+    ApplyTls(mysql_, options.endpoint, use_tls);
+
+    const Endpoint& e = options.endpoint;
+    const bool socket = !e.socket.empty();
+    return mysql_real_connect(mysql_, socket ? "localhost" : e.host.c_str(), e.user.c_str(), e.password.c_str(),
+                              e.database.c_str(), socket ? 0 : e.port, socket ? e.socket.c_str() : nullptr,
+                              0) != nullptr;
 }
 
 MysqlConnection::~MysqlConnection() {

@@ -50,7 +50,8 @@ using TextRows = std::vector<std::vector<std::optional<std::string>>>;
 // time_zone '+00:00', so TIMESTAMP values arrive in UTC.
 class MysqlConnection {
 public:
-    // Connects; throws UNAVAILABLE naming the endpoint when it cannot.
+    // Connects; throws UNAVAILABLE naming the endpoint when it cannot, INVALID_ARGUMENT when the DSN's TLS demands
+    // cannot be met (no TLS on the server, a certificate that fails verification).
     explicit MysqlConnection(const ConnectionOptions& options);
     MysqlConnection(const MysqlConnection&) = delete;
     MysqlConnection& operator=(const MysqlConnection&) = delete;
@@ -82,6 +83,9 @@ public:
     void Touch() { last_used_ = std::chrono::steady_clock::now(); }
 
 private:
+    // mysql_init, options, mysql_real_connect; false with the error in mysql_. Throws only for option failures.
+    bool Connect(const ConnectionOptions& options, bool use_tls);
+
     MYSQL* mysql_ = nullptr;
     unsigned long thread_id_ = 0;
     bool broken_ = false;

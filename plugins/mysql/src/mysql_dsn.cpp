@@ -1,7 +1,12 @@
 #include "mysql_dsn.hpp"
 
+#include <sys/stat.h>
+
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 
 #include "jobber/sdk/error.hpp"
 
@@ -15,6 +20,39 @@ constexpr std::string_view kScheme = "mysql://";
     throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'dsn': " + why +
                                                   " (expected mysql://user:password@host:port/database or "
                                                   "mysql://user:password@/database?socket=/path/to/mysqld.sock)");
+}
+
+// For a query parameter: the form hint of Fail() would only distract.
+[[noreturn]] void FailParameter(const std::string& why) {
+    throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'dsn': " + why);
+}
+
+TlsMode ParseTlsMode(const std::string& value) {
+    for (TlsMode mode :
+         {TlsMode::kDisabled, TlsMode::kPreferred, TlsMode::kRequired, TlsMode::kVerifyCa, TlsMode::kVerifyFull}) {
+        if (value == TlsModeName(mode)) return mode;
+    }
+    FailParameter("parameter tls='" + value + "' is not one of disabled, preferred, required, verify-ca, verify-full");
+}
+
+// The client library reports an unreadable file only as a TLS handshake failure, at the first connection; check
+// here so the error names the parameter and the reason.
+void RequireReadableFile(const std::string& path, const char* parameter) {
+    if (path.empty()) FailParameter(std::string("parameter ") + parameter + "= is empty");
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) {
+        FailParameter(std::string("parameter ") + parameter + ": cannot read '" + path + "' (" + std::strerror(errno) +
+                      ")");
+    }
+    if (!S_ISREG(info.st_mode)) {
+        FailParameter(std::string("parameter ") + parameter + ": '" + path + "' is not a regular file");
+    }
+    FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        FailParameter(std::string("parameter ") + parameter + ": cannot read '" + path + "' (" + std::strerror(errno) +
+                      ")");
+    }
+    std::fclose(file);
 }
 
 int HexValue(char c) {
@@ -43,6 +81,29 @@ std::string Decode(std::string_view text, const char* part) {
 }
 
 }  // namespace
+
+const char* TlsModeName(TlsMode mode) {
+    switch (mode) {
+        case TlsMode::kDisabled:
+            return "disabled";
+        case TlsMode::kPreferred:
+            return "preferred";
+        case TlsMode::kRequired:
+            return "required";
+        case TlsMode::kVerifyCa:
+            return "verify-ca";
+        case TlsMode::kVerifyFull:
+            return "verify-full";
+    }
+    return "?";
+}
+
+std::string Endpoint::DescribeTls() const {
+    std::string out = std::string("tls=") + TlsModeName(tls);
+    if (tls >= TlsMode::kVerifyCa) out += " tls_ca=" + (tls_ca.empty() ? std::string("<system store>") : tls_ca);
+    if (!tls_cert.empty()) out += " tls_cert=" + tls_cert;
+    return out;
+}
 
 std::string Endpoint::Describe() const {
     std::string where = socket.empty() ? host + ":" + std::to_string(port) : "unix(" + socket + ")";
@@ -75,18 +136,60 @@ Endpoint ParseDsn(std::string_view dsn) {
     endpoint.database = Decode(rest.substr(slash + 1), "database");
     if (endpoint.database.empty()) Fail("the database is empty");
 
+    bool seen_socket = false;
+    bool seen_tls = false;
+    bool seen_ca = false;
+    bool seen_cert = false;
+    bool seen_key = false;
     while (!query.empty()) {
         const size_t amp = query.find('&');
         const std::string_view pair = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
         const size_t eq = pair.find('=');
-        const std::string_view key = pair.substr(0, eq);
-        if (key != "socket" || eq == std::string_view::npos) {
-            Fail("unknown parameter '" + std::string(key) + "' (only socket=/path is known)");
+        const std::string key(pair.substr(0, eq));
+        bool* seen = key == "socket"     ? &seen_socket
+                     : key == "tls"      ? &seen_tls
+                     : key == "tls_ca"   ? &seen_ca
+                     : key == "tls_cert" ? &seen_cert
+                     : key == "tls_key"  ? &seen_key
+                                         : nullptr;
+        if (seen == nullptr) {
+            Fail("unknown parameter '" + key + "' (known: socket, tls, tls_ca, tls_cert, tls_key)");
         }
-        endpoint.socket = Decode(pair.substr(eq + 1), "socket path");
-        if (endpoint.socket.empty() || endpoint.socket[0] != '/') Fail("the socket path must be absolute");
+        if (eq == std::string_view::npos) FailParameter("parameter '" + key + "' has no value (" + key + "=...)");
+        if (*seen) FailParameter("parameter '" + key + "' is given twice");
+        *seen = true;
+        const std::string value = Decode(pair.substr(eq + 1), ("value of parameter " + key).c_str());
+        if (key == "socket") {
+            endpoint.socket = value;
+            if (endpoint.socket.empty() || endpoint.socket[0] != '/') Fail("the socket path must be absolute");
+        } else if (key == "tls") {
+            endpoint.tls = ParseTlsMode(value);
+        } else if (key == "tls_ca") {
+            endpoint.tls_ca = value;
+        } else if (key == "tls_cert") {
+            endpoint.tls_cert = value;
+        } else {
+            endpoint.tls_key = value;
+        }
     }
+    // A file next to a mode that would not use it means someone believes more is checked than is.
+    if (seen_ca && endpoint.tls < TlsMode::kVerifyCa) {
+        FailParameter(std::string("parameter tls_ca is only used with tls=verify-ca or tls=verify-full (tls=") +
+                      TlsModeName(endpoint.tls) + " does not check the server certificate)");
+    }
+    if ((seen_cert || seen_key) && endpoint.tls < TlsMode::kRequired) {
+        FailParameter(
+            std::string("parameters tls_cert/tls_key need tls=required, verify-ca or verify-full (with tls=") +
+            TlsModeName(endpoint.tls) + " the connection may not be encrypted at all)");
+    }
+    if (seen_cert != seen_key) {
+        FailParameter(seen_cert ? "parameter tls_cert is given without tls_key (both or neither)"
+                                : "parameter tls_key is given without tls_cert (both or neither)");
+    }
+    if (seen_ca) RequireReadableFile(endpoint.tls_ca, "tls_ca");
+    if (seen_cert) RequireReadableFile(endpoint.tls_cert, "tls_cert");
+    if (seen_key) RequireReadableFile(endpoint.tls_key, "tls_key");
 
     std::string_view port_text;  // after the host's ':'
     bool has_port = false;

@@ -30,7 +30,12 @@ std::string ConnectionHint(unsigned int number, const char* message) {
     return "; check that the MySQL server is running and reachable";
 }
 
-[[noreturn]] void Throw(unsigned int number, const char* message, const char* sqlstate, const std::string& context) {
+[[noreturn]] void Throw(unsigned int number,
+                        const char* message,
+                        const char* sqlstate,
+                        const std::string& context,
+                        jobber_code code,
+                        const std::string* hint) {
     std::string text = ConditionPrefix(number, message) + context + ": " +
                        (message != nullptr && *message != '\0' ? message : "unknown MySQL error") + " (MySQL error " +
                        std::to_string(number);
@@ -38,8 +43,12 @@ std::string ConnectionHint(unsigned int number, const char* message) {
         text += std::string(", SQLSTATE ") + sqlstate;
     }
     text += ")";
-    if (IsConnectionError(number)) text += ConnectionHint(number, message);
-    throw sdk::Error(CodeFor(number), text, static_cast<int32_t>(number), sqlstate != nullptr ? sqlstate : "");
+    if (hint != nullptr) {
+        text += *hint;
+    } else if (IsConnectionError(number)) {
+        text += ConnectionHint(number, message);
+    }
+    throw sdk::Error(code, text, static_cast<int32_t>(number), sqlstate != nullptr ? sqlstate : "");
 }
 
 }  // namespace
@@ -108,11 +117,16 @@ jobber_code CodeFor(unsigned int error_number) {
 }
 
 void ThrowMysql(MYSQL* mysql, const std::string& context) {
-    Throw(mysql_errno(mysql), mysql_error(mysql), mysql_sqlstate(mysql), context);
+    Throw(mysql_errno(mysql), mysql_error(mysql), mysql_sqlstate(mysql), context, CodeFor(mysql_errno(mysql)), nullptr);
+}
+
+void ThrowMysqlWithHint(MYSQL* mysql, const std::string& context, jobber_code code, const std::string& hint) {
+    Throw(mysql_errno(mysql), mysql_error(mysql), mysql_sqlstate(mysql), context, code, &hint);
 }
 
 void ThrowStatement(MYSQL_STMT* stmt, const std::string& context) {
-    Throw(mysql_stmt_errno(stmt), mysql_stmt_error(stmt), mysql_stmt_sqlstate(stmt), context);
+    Throw(mysql_stmt_errno(stmt), mysql_stmt_error(stmt), mysql_stmt_sqlstate(stmt), context,
+          CodeFor(mysql_stmt_errno(stmt)), nullptr);
 }
 
 }  // namespace jobber::mysql

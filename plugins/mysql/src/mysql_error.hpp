@@ -28,5 +28,11 @@ std::string ConditionPrefix(unsigned int error_number, const char* message);
 // SQLSTATE S)", with the error number as vendor code.
 [[noreturn]] void ThrowMysql(MYSQL* mysql, const std::string& context);
 [[noreturn]] void ThrowStatement(MYSQL_STMT* stmt, const std::string& context);
+// ThrowMysql with `code` instead of CodeFor() and `hint` (what to check, "; ...") after the message: for errors
+// whose meaning depends on what was asked (a TLS failure under tls=verify-full is a configuration problem).
+[[noreturn]] void ThrowMysqlWithHint(MYSQL* mysql,
+                                     const std::string& context,
+                                     jobber_code code,
+                                     const std::string& hint);
 
 }  // namespace jobber::mysql

@@ -83,7 +83,8 @@ ResultsSettings ParseResultsSettings(const sdk::Config& config) {
 const std::vector<jobber_config_field>& MysqlResults::ConfigFields() {
     static const std::vector<jobber_config_field> fields = {
         {"dsn", JOBBER_FIELD_SECRET, 1, nullptr,
-         "mysql://user:password@host:port/database, or mysql://user:password@/database?socket=/path"},
+         "mysql://user:password@host:port/database, or mysql://user:password@/database?socket=/path; TLS: "
+         "?tls=disabled|preferred|required|verify-ca|verify-full (default preferred)&tls_ca=&tls_cert=&tls_key="},
         {"max_connections", JOBBER_FIELD_INT, 0, "4", "connections opened at most; each writing job holds one"},
         {"connect_timeout", JOBBER_FIELD_DURATION, 0, "10000", "how long opening a connection may take"},
         {"read_timeout", JOBBER_FIELD_DURATION, 0, "60000",
@@ -116,7 +117,8 @@ MysqlResults::MysqlResults(const sdk::OpenArgs& args)
                  std::string(e.what()) + "; jobs writing here fail until the server is reachable");
     }
     sdk::Log(sdk::LogLevel::kInfo, instance_name_,
-             "mysql results backend opened endpoint=" + settings_.connection.endpoint.Describe() +
+             "mysql results backend opened endpoint=" + settings_.connection.endpoint.Describe() + " " +
+                 settings_.connection.endpoint.DescribeTls() +
                  " write_method=" + (settings_.writer.method == WriteMethod::kLoadData ? "load_data" : "insert") +
                  " engine=" + settings_.writer.engine);
 }

@@ -81,7 +81,8 @@ void QueryKiller::KillQuery(unsigned long thread_id) {
 const std::vector<jobber_config_field>& MysqlSource::ConfigFields() {
     static const std::vector<jobber_config_field> fields = {
         {"dsn", JOBBER_FIELD_SECRET, 1, nullptr,
-         "mysql://user:password@host:port/database, or mysql://user:password@/database?socket=/path"},
+         "mysql://user:password@host:port/database, or mysql://user:password@/database?socket=/path; TLS: "
+         "?tls=disabled|preferred|required|verify-ca|verify-full (default preferred)&tls_ca=&tls_cert=&tls_key="},
         {"max_connections", JOBBER_FIELD_INT, 0, "4", "connections opened at most; queries beyond wait for one"},
         {"connect_timeout", JOBBER_FIELD_DURATION, 0, "10000", "how long opening a connection may take"},
         {"read_timeout", JOBBER_FIELD_DURATION, 0, "0",
@@ -101,7 +102,8 @@ MysqlSource::MysqlSource(const sdk::OpenArgs& args)
       registry_(std::make_shared<QueryRegistry>(
           [killer = killer_](unsigned long thread_id) { killer->KillQuery(thread_id); })) {
     sdk::Log(sdk::LogLevel::kInfo, instance_name_,
-             "mysql source opened endpoint=" + pool_->options().endpoint.Describe() +
+             "mysql source opened endpoint=" + pool_->options().endpoint.Describe() + " " +
+                 pool_->options().endpoint.DescribeTls() +
                  " max_connections=" + std::to_string(pool_->max_connections()));
 }
 
