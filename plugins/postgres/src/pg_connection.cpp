@@ -110,6 +110,23 @@ void PgConnection::Exec(const std::string& sql, const std::string& context) {
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) ThrowResultError(conn_, result.get(), context);
 }
 
+void PgConnection::Ping(const std::string& sql, const std::string& context, int64_t timeout_ms) {
+    const int64_t role_timeout = io_timeout_ms_;
+    if (role_timeout <= 0 || role_timeout > timeout_ms) io_timeout_ms_ = timeout_ms;
+    const int64_t bound = io_timeout_ms_;
+    try {
+        Exec(sql, context);
+    } catch (const IoTimeoutError&) {
+        io_timeout_ms_ = role_timeout;
+        throw IoTimeoutError(JOBBER_UNAVAILABLE, context + ": the server did not answer within " +
+                                                     std::to_string(bound) + " ms; the connection is closed");
+    } catch (...) {
+        io_timeout_ms_ = role_timeout;
+        throw;
+    }
+    io_timeout_ms_ = role_timeout;
+}
+
 Result PgConnection::ExecUntilCopy(const std::string& sql, const std::string& context) {
     if (PQsendQuery(conn_, sql.c_str()) != 1) ThrowConnectionError(conn_, context);
     return LastResult(context);

@@ -32,6 +32,9 @@ struct ConnectionSettings {
 // TCP keepalive settings every connection starts with (a DSN may override each): a peer that vanished
 // (machine gone, network partition) is noticed about a minute after the connection went quiet, instead of
 // the kernel's two hours.
+// How long a health check (GET /ready) waits for the server.
+inline constexpr int64_t kPingTimeoutMs = 5000;
+
 inline constexpr const char* kKeepaliveDefaults[][2] = {
     {"keepalives", "1"}, {"keepalives_idle", "30"}, {"keepalives_interval", "10"}, {"keepalives_count", "3"}};
 
@@ -61,6 +64,10 @@ public:
 
     // Runs one or more statements without parameters; throws on failure.
     void Exec(const std::string& sql, const std::string& context);
+    // A health check: `sql` bounded by `timeout_ms` (or the I/O timeout when that is shorter), whatever the role's
+    // I/O timeout, so /ready answers promptly about a server that stopped answering. A time-out leaves the
+    // connection unusable (timed_out()), like any other.
+    void Ping(const std::string& sql, const std::string& context, int64_t timeout_ms);
     // Sends one or more statements and returns what PQexec would: the last result, the first error, or the
     // COPY IN that stopped it. Bounded by the I/O timeout like every call below.
     Result ExecUntilCopy(const std::string& sql, const std::string& context);

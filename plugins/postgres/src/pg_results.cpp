@@ -134,8 +134,8 @@ uint64_t PgResults::Sweep(int64_t now_unix_ms) {
 
 void PgResults::Ping() {
     WithAdmin([](PgConnection& connection) {
-        connection.Exec("SELECT 1 FROM " + QuoteIdentifier(kCatalogTable) + " LIMIT 1",
-                        "ping of PostgreSQL at " + connection.description());
+        connection.Ping("SELECT 1 FROM " + QuoteIdentifier(kCatalogTable) + " LIMIT 1",
+                        "ping of PostgreSQL at " + connection.description(), kPingTimeoutMs);
     });
 }
 

@@ -103,7 +103,7 @@ void PgSource::Cancel(uint64_t query_id) {
 
 void PgSource::Ping() {
     pool_->WithFreeOrSpare([](PgConnection& connection) {
-        connection.Exec("SELECT 1", "ping of PostgreSQL at " + connection.description());
+        connection.Ping("SELECT 1", "ping of PostgreSQL at " + connection.description(), kPingTimeoutMs);
     });
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "jobber/sdk/error.hpp"
 #include "pg_connection.hpp"
 #include "pg_results.hpp"
+#include "pg_source.hpp"
 #include "pg_test_support.hpp"
 
 namespace jobber::postgres {
@@ -81,6 +83,31 @@ protected:
         }
         ADD_FAILURE() << "cannot find the writer's backend";
         return 0;
+    }
+
+    // The one session of this test (a backend just opened, idle in the pool).
+    int OnlyBackendPid() {
+        const std::vector<std::string> pids =
+            psql_->Rows("SELECT pid FROM pg_stat_activity WHERE application_name = '" + application_ + "'");
+        EXPECT_EQ(pids.size(), 1u);
+        return pids.empty() ? 0 : std::stoi(pids[0]);
+    }
+
+    // GET /ready must answer promptly about a server that stopped answering, whatever io_timeout says (the source
+    // role has none at all: its queries may compute for hours).
+    static void ExpectPingGivesUpWithinItsOwnBound(const std::function<void()>& ping) {
+        const auto started = Clock::now();
+        try {
+            ping();
+            ADD_FAILURE() << "the server is stopped; the ping must fail";
+        } catch (const sdk::Error& e) {
+            EXPECT_EQ(e.code(), JOBBER_UNAVAILABLE) << e.what();
+            EXPECT_NE(std::string(e.what()).find("ping of PostgreSQL at"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("did not answer within 5000 ms"), std::string::npos) << e.what();
+        }
+        const auto waited = Clock::now() - started;
+        EXPECT_GE(waited, std::chrono::milliseconds(4900));
+        EXPECT_LT(waited, std::chrono::seconds(10));
     }
 
     std::vector<std::string> Tables() {
@@ -173,6 +200,23 @@ TEST_F(PgIoTimeoutTest, AServerThatStopsAnsweringFailsThePublishAndKeepsTheOldTa
     again->Write(sdk::BatchView(*three, kWide));
     again->Commit();
     EXPECT_EQ(psql_->One("SELECT count(*) FROM report"), "3");
+}
+
+TEST_F(PgIoTimeoutTest, AResultsHealthCheckGivesUpAfterFiveSecondsNotIoTimeout) {
+    auto results = Open({});  // io_timeout 60 s
+    StoppedProcess stopped(OnlyBackendPid());
+    if (!stopped.stopped()) GTEST_SKIP() << "cannot signal the server's processes from this user";
+    ExpectPingGivesUpWithinItsOwnBound([&] { results->Ping(); });
+}
+
+TEST_F(PgIoTimeoutTest, ASourceHealthCheckGivesUpAfterFiveSeconds) {
+    PgSource source(Args({{"dsn", dsn_}}));
+    {
+        StoppedProcess stopped(OnlyBackendPid());
+        if (!stopped.stopped()) GTEST_SKIP() << "cannot signal the server's processes from this user";
+        ExpectPingGivesUpWithinItsOwnBound([&] { source.Ping(); });
+    }
+    EXPECT_NO_THROW(source.Ping());  // the timed-out connection was closed; a fresh one answers
 }
 
 TEST_F(PgIoTimeoutTest, IoTimeoutMustExceedTheReplaceLockWait) {
