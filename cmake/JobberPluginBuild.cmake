@@ -69,6 +69,8 @@ function(jobber_add_plugin_tests name)
     add_executable(${target} ${ARG_${kind}})
     target_link_libraries(${target} PRIVATE ${core} ${extra} ${ARG_LIBRARIES} GTest::gtest GTest::gtest_main)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+    # Helpers shared by several plugins' tests (tests/support: throw-away certificates).
+    target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/tests/support")
     # The tests dlopen() the real shared object, so it must be built first.
     add_dependencies(${target} jobber_plugin_${name})
     target_compile_definitions(${target} PRIVATE ${path_macro}="$<TARGET_FILE:jobber_plugin_${name}>")

@@ -23,6 +23,7 @@
 #include "jobber/sdk/error.hpp"
 #include "jobber/testing/plugin_library.hpp"
 #include "private_rabbitmq_node.hpp"
+#include "test_pki.hpp"
 
 namespace jobber::amqp {
 namespace {
@@ -34,59 +35,7 @@ using Keys = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kPassword = "jobber-test-pass";
 
-// Throw-away CAs and certificates (EC P-256, valid two days) in a temp dir, made with the openssl CLI.
-class TestPki {
-public:
-    TestPki() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "jobber-amqp-pki-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        dir_ = pattern;
-    }
-    ~TestPki() {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-    TestPki(const TestPki&) = delete;
-    TestPki& operator=(const TestPki&) = delete;
-
-    // <name>.pem and <name>.key: a self-signed CA.
-    void MakeCa(const std::string& name) {
-        Run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -keyout '" + Path(name + ".key") +
-            "' -out '" + Path(name + ".pem") + "' -subj '/CN=jobber test " + name + "'");
-    }
-    // <name>.pem and <name>.key: signed by CA `ca`, for server and client use, with subjectAltName `san` (e.g.
-    // "DNS:localhost,IP:127.0.0.1").
-    void MakeCertificate(const std::string& name,
-                         const std::string& ca,
-                         const std::string& cn,
-                         const std::string& san) {
-        std::ofstream(Path(name + ".ext"))
-            << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n";
-        Run("req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout '" + Path(name + ".key") + "' -out '" +
-            Path(name + ".csr") + "' -subj '/CN=" + cn + "'");
-        static std::mt19937_64 rng{std::random_device{}()};
-        Run("x509 -req -days 2 -in '" + Path(name + ".csr") + "' -CA '" + Path(ca + ".pem") + "' -CAkey '" +
-            Path(ca + ".key") + "' -set_serial " + std::to_string(rng() >> 2) + " -extfile '" + Path(name + ".ext") +
-            "' -out '" + Path(name + ".pem") + "'");
-    }
-    std::string Path(const std::string& file) const { return (dir_ / file).string(); }
-
-private:
-    void Run(const std::string& args) const {
-        const std::string command = "openssl " + args + " 2>&1";
-        FILE* pipe = popen(command.c_str(), "r");
-        if (pipe == nullptr) throw std::runtime_error("cannot run openssl");
-        std::string output;
-        std::array<char, 512> buffer{};
-        while (fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) output += buffer.data();
-        if (pclose(pipe) != 0) {
-            throw std::runtime_error("openssl " + args +
-                                     " failed (install openssl: scripts/install-deps.sh): " + output);
-        }
-    }
-
-    std::filesystem::path dir_;
-};
+using jobber::testing::TestPki;
 
 std::string RandomQueue(const std::string& label) {
     static std::mt19937_64 rng{std::random_device{}()};

@@ -27,12 +27,14 @@
 #include "mysql_connection.hpp"
 #include "mysql_results.hpp"
 #include "mysql_source.hpp"
+#include "test_pki.hpp"
 #include "test_support.hpp"
 
 namespace jobber::mysql {
 namespace {
 
 using namespace testing;
+using jobber::testing::TestPki;
 using namespace std::chrono_literals;
 
 constexpr const char* kPassword = "tls-test-secret-pw";
@@ -81,46 +83,6 @@ public:
 
 private:
     std::filesystem::path path_;
-};
-
-// Throw-away CAs and certificates (EC P-256, valid two days), made with the openssl CLI. Keys are world-readable:
-// mariadbd runs as nobody, and the directory is thrown away.
-class TestPki {
-public:
-    TestPki() : dir_("pki") {}
-    // <name>.pem and <name>.key: a self-signed CA.
-    void MakeCa(const std::string& name) {
-        Run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -keyout " +
-            Quote(Path(name + ".key")) + " -out " + Quote(Path(name + ".pem")) + " -subj '/CN=jobber test " + name +
-            "'");
-        chmod(Path(name + ".key").c_str(), 0644);
-    }
-    // <name>.pem and <name>.key signed by CA `ca`, for server and client use, with subjectAltName `san`.
-    void MakeCertificate(const std::string& name,
-                         const std::string& ca,
-                         const std::string& cn,
-                         const std::string& san) {
-        std::ofstream(Path(name + ".ext"))
-            << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n";
-        Run("req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + Quote(Path(name + ".key")) +
-            " -out " + Quote(Path(name + ".csr")) + " -subj '/CN=" + cn + "'");
-        static std::mt19937_64 rng{std::random_device{}()};
-        Run("x509 -req -days 2 -in " + Quote(Path(name + ".csr")) + " -CA " + Quote(Path(ca + ".pem")) + " -CAkey " +
-            Quote(Path(ca + ".key")) + " -set_serial " + std::to_string(rng() >> 2) + " -extfile " +
-            Quote(Path(name + ".ext")) + " -out " + Quote(Path(name + ".pem")));
-        chmod(Path(name + ".key").c_str(), 0644);
-    }
-    std::string Path(const std::string& file) const { return dir_.Path(file); }
-
-private:
-    void Run(const std::string& args) const {
-        std::string output;
-        if (Shell("openssl " + args, &output) != 0) {
-            throw std::runtime_error("openssl " + args + " failed (install openssl): " + output);
-        }
-    }
-
-    TempDir dir_;
 };
 
 // A mariadbd of the test's own on a free loopback port, with `extra_args` (the TLS options). Database jobber_tls;
