@@ -2,7 +2,11 @@
 
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -201,7 +205,9 @@ void ApplyTls(MYSQL* mysql, const Endpoint& e, bool use_tls) {
                 hint = e.tls_cert.empty()
                            ? "; the server refused the TLS handshake: if it demands a client certificate, set the "
                              "DSN parameters tls_cert and tls_key"
-                           : "; the server refused the TLS handshake: check that its ssl_ca trusts tls_cert";
+                           : "; the server refused the TLS handshake: check that its ssl_ca trusts the DSN parameter "
+                             "tls_cert (" +
+                                 e.tls_cert + ")";
             } else if (e.tls >= TlsMode::kVerifyCa) {
                 hint =
                     "; TLS verification failed: check that the server certificate chains to the DSN parameter "
@@ -310,6 +316,8 @@ bool MysqlConnection::Connect(const ConnectionOptions& options, bool use_tls) {
     // Auto-reconnect would silently drop prepared statements and session settings.
     const my_bool reconnect = 0;
     SetOption(mysql_, MYSQL_OPT_RECONNECT, &reconnect, "MYSQL_OPT_RECONNECT");
+    // Lets PingWithin use mysql_ping_start/_cont; blocking calls work as before on such a connection.
+    SetOption(mysql_, MYSQL_OPT_NONBLOCK, nullptr, "MYSQL_OPT_NONBLOCK");
     ApplyTls(mysql_, options.endpoint, use_tls);
 
     const Endpoint& e = options.endpoint;
@@ -362,6 +370,45 @@ MYSQL_STMT* MysqlConnection::CachedStatement(const std::string& key, std::string
 
 void MysqlConnection::Ping(const std::string& context) {
     if (mysql_ping(mysql_) != 0) {
+        broken_ = true;
+        ThrowMysql(mysql_, context);
+    }
+    Touch();
+}
+
+void MysqlConnection::PingWithin(const std::string& context, int64_t timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    int result = 0;
+    int waiting = mysql_ping_start(&result, mysql_);
+    while (waiting != 0) {
+        const int64_t left =
+            std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            Abort();  // the library is mid-call: nothing may block on this connection any more
+            throw sdk::Error(JOBBER_UNAVAILABLE, context + ": the server did not answer within " +
+                                                     std::to_string(timeout_ms) + " ms; the connection is closed");
+        }
+        pollfd fd{mysql_get_socket(mysql_), 0, 0};
+        if ((waiting & MYSQL_WAIT_READ) != 0) fd.events |= POLLIN;
+        if ((waiting & MYSQL_WAIT_WRITE) != 0) fd.events |= POLLOUT;
+        if ((waiting & MYSQL_WAIT_EXCEPT) != 0) fd.events |= POLLPRI;
+        const int ready = poll(&fd, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
+        if (ready < 0 && errno != EINTR) {
+            broken_ = true;
+            throw sdk::Error(JOBBER_UNAVAILABLE, context + ": poll failed: " + std::strerror(errno));
+        }
+        int happened = 0;
+        if (ready > 0) {
+            if ((fd.revents & (POLLIN | POLLERR | POLLHUP)) != 0) happened |= MYSQL_WAIT_READ;
+            if ((fd.revents & POLLOUT) != 0) happened |= MYSQL_WAIT_WRITE;
+            if ((fd.revents & POLLPRI) != 0) happened |= MYSQL_WAIT_EXCEPT;
+        } else if ((waiting & MYSQL_WAIT_TIMEOUT) != 0 && std::chrono::steady_clock::now() >= deadline) {
+            happened = MYSQL_WAIT_TIMEOUT;  // the library's own timeout (read_timeout), if shorter
+        }
+        if (happened == 0) continue;
+        waiting = mysql_ping_cont(&result, mysql_, happened);
+    }
+    if (result != 0) {
         broken_ = true;
         ThrowMysql(mysql_, context);
     }

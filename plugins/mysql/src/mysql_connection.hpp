@@ -17,6 +17,9 @@
 
 namespace jobber::mysql {
 
+// How long a health check (GET /ready) waits for the server.
+inline constexpr int64_t kPingTimeoutMs = 5000;
+
 struct ConnectionOptions {
     Endpoint endpoint;
     int64_t connect_timeout_ms = 10000;
@@ -70,6 +73,10 @@ public:
     // A prepared statement kept for the life of the connection under `key`, prepared on first use.
     MYSQL_STMT* CachedStatement(const std::string& key, std::string_view sql, const std::string& context);
     void Ping(const std::string& context);
+    // A health check (GET /ready) that gives up after `timeout_ms` whatever read_timeout says (the source role has
+    // none: its queries may compute for hours); a time-out marks the connection broken. Uses the client library's
+    // non-blocking API, since mysql_ping has no per-call bound.
+    void PingWithin(const std::string& context, int64_t timeout_ms);
 
     // A connection whose state is unknown (query killed, result abandoned, I/O error) is never
     // reused: the pool closes it instead.

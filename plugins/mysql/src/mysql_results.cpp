@@ -164,7 +164,7 @@ uint64_t MysqlResults::Sweep(int64_t now_unix_ms) {
 
 void MysqlResults::Ping() {
     const std::string context = "ping of MySQL " + settings_.connection.endpoint.Describe();
-    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.Ping(context); });
+    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.PingWithin(context, kPingTimeoutMs); });
 }
 
 }  // namespace jobber::mysql

@@ -184,7 +184,7 @@ void MysqlSource::Cancel(uint64_t query_id) {
 
 void MysqlSource::Ping() {
     const std::string context = "ping of MySQL " + pool_->options().endpoint.Describe();
-    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.Ping(context); });
+    pool_->WithFreeOrSpare([&](MysqlConnection& connection) { connection.PingWithin(context, kPingTimeoutMs); });
 }
 
 }  // namespace jobber::mysql

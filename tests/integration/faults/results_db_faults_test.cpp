@@ -311,6 +311,34 @@ TEST_F(ResultsDbFaults, MariadbResultsStopsAnswering) {
     RunScenario(*server_, c);
 }
 
+// GET /ready must say promptly that a stopped database is not ready, whatever its role's timeouts (a source has
+// no read_timeout by default: its queries may compute for hours): each check gives up after 5 s.
+TEST_F(ResultsDbFaults, AStoppedMariadbIsNotReadyWithinSeconds) {
+    PrivateMariadb db;
+    if (!db.unavailable_reason().empty()) GTEST_SKIP() << db.unavailable_reason();
+    db.Start();
+    FaultServerSpec spec;
+    spec.tasks = Tasks("rows_my", "my_results", false);
+    spec.extra_db_yaml = "  my_src:\n    type: mysql\n    dsn: \"" + db.results_dsn() + "\"\n    connect_timeout: 2s\n";
+    spec.extra_results_yaml = MysqlResultsYaml(db);
+    server_ = MakeFaultServer(spec);
+    server_->Start();
+    ASSERT_EQ(server_->Get("/ready").status, 200);
+
+    db.SetPaused(true);
+    const auto started = std::chrono::steady_clock::now();
+    const auto ready = server_->Get("/ready");
+    const auto waited = std::chrono::steady_clock::now() - started;
+    db.SetPaused(false);
+    EXPECT_EQ(ready.status, 503) << ready.Describe();
+    for (const std::string part : {"db.my_src", "results.my_results", "did not answer within 5000 ms"}) {
+        EXPECT_NE(ready.body.find(part), std::string::npos) << part << " in " << ready.Describe();
+    }
+    EXPECT_LT(waited, 20s) << "two checks of at most 5 s each";
+    // The timed-out connections were closed; fresh ones answer once the server runs again.
+    EXPECT_TRUE(postgres::testing::WaitUntil([&] { return server_->Get("/ready").status == 200; }, 15s));
+}
+
 // Fills the system tablespace up to its cap with `bulk`, keeping ~2 MB free (the dropped
 // `headroom`), so result tables can still be created and their first rows land before the
 // tablespace is full mid-write.
