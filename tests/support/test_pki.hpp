@@ -5,33 +5,21 @@
 #pragma once
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <array>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
-#include <system_error>
+
+#include "temp_dir.hpp"
 
 namespace jobber::testing {
 
 class TestPki {
 public:
-    TestPki() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "jobber-pki-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        dir_ = pattern;
-        chmod(dir_.c_str(), 0755);
-    }
-    ~TestPki() {
-        std::error_code ignored;  // a leftover temp dir must not fail a test
-        std::filesystem::remove_all(dir_, ignored);
-    }
-    TestPki(const TestPki&) = delete;
-    TestPki& operator=(const TestPki&) = delete;
+    TestPki() : dir_("pki") {}
 
     // <name>.pem and <name>.key: a self-signed CA.
     void MakeCa(const std::string& name) {
@@ -57,7 +45,7 @@ public:
         chmod(Path(name + ".key").c_str(), 0644);
     }
 
-    std::string Path(const std::string& file) const { return (dir_ / file).string(); }
+    std::string Path(const std::string& file) const { return dir_.Path(file); }
 
 private:
     std::string Quoted(const std::string& file) const { return "'" + Path(file) + "'"; }
@@ -75,7 +63,7 @@ private:
         }
     }
 
-    std::filesystem::path dir_;
+    TempDir dir_;
 };
 
 }  // namespace jobber::testing

@@ -13,11 +13,11 @@ namespace {
 // NO_ENGINE_SUBSTITUTION: an unknown `engine` fails instead of quietly becoming the default.
 // lock_wait_timeout bounds every metadata lock wait of the session: the RENAME of a re-run behind readers of the
 // old table (which new readers queue behind), and the sweep's DROP.
-std::string ResultsSessionSql(int64_t lock_wait_ms) {
+std::string ResultsSessionSql(int64_t lock_wait_s) {
     std::string sql =
         "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
         "NO_ENGINE_SUBSTITUTION'";
-    if (lock_wait_ms > 0) sql += ", SESSION lock_wait_timeout = " + std::to_string((lock_wait_ms + 999) / 1000);
+    if (lock_wait_s > 0) sql += ", SESSION lock_wait_timeout = " + std::to_string(lock_wait_s);
     return sql;
 }
 
@@ -37,22 +37,21 @@ ResultsSettings ParseResultsSettings(const sdk::Config& config) {
     // server silent this long is stopped or wedged, and the job fails instead of holding its worker.
     settings.connection.read_timeout_ms = NonNegativeDuration(config, "read_timeout", 60000);
     settings.connection.write_timeout_ms = NonNegativeDuration(config, "write_timeout", 60000);
-    settings.writer.replace_lock_timeout_ms = NonNegativeDuration(config, "replace_lock_timeout", 10000);
+    // lock_wait_timeout counts whole seconds: rounded up once, and compared as the server will wait.
+    const int64_t lock_wait_s = (NonNegativeDuration(config, "replace_lock_timeout", 10000) + 999) / 1000;
+    settings.writer.replace_lock_timeout_s = lock_wait_s;
     const int64_t read_timeout = settings.connection.read_timeout_ms;
-    const int64_t lock_wait = settings.writer.replace_lock_timeout_ms;
-    // lock_wait_timeout counts whole seconds: compare what the server will actually wait.
-    const int64_t lock_wait_rounded = (lock_wait + 999) / 1000 * 1000;
-    if (read_timeout > 0 && (lock_wait == 0 || lock_wait_rounded >= read_timeout)) {
+    if (read_timeout > 0 && (lock_wait_s == 0 || lock_wait_s * 1000 >= read_timeout)) {
         // Otherwise a re-run waiting for its lock would be cut off as a lost connection, losing the clear error.
         throw sdk::Error(JOBBER_INVALID_ARGUMENT,
                          "config key 'replace_lock_timeout' (" +
-                             (lock_wait == 0 ? std::string("0 = no limit")
-                                             : std::to_string(lock_wait_rounded) + " ms in whole seconds") +
+                             (lock_wait_s == 0 ? std::string("0 = no limit")
+                                               : std::to_string(lock_wait_s * 1000) + " ms in whole seconds") +
                              ") must be shorter than 'read_timeout' (" + std::to_string(read_timeout) +
                              " ms), which bounds every wait for the server; raise read_timeout or set it to 0");
     }
     settings.connection.local_infile = true;
-    settings.connection.session_sql = ResultsSessionSql(lock_wait);
+    settings.connection.session_sql = ResultsSessionSql(lock_wait_s);
     const int64_t max_connections = config.GetInt("max_connections", 4);
     if (max_connections < 1 || max_connections > 1024) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "config key 'max_connections' must be between 1 and 1024, got " +

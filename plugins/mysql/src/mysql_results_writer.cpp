@@ -56,7 +56,7 @@ MysqlResultsWriter::MysqlResultsWriter(Lease lease,
       target_(std::move(target)),
       component_(std::move(component)),
       temp_name_(RandomTableName("tmp")),
-      replace_lock_timeout_ms_(settings.replace_lock_timeout_ms) {
+      replace_lock_timeout_s_(settings.replace_lock_timeout_s) {
     if (schema.empty()) {
         throw sdk::Error(JOBBER_INVALID_ARGUMENT, "result table '" + target_.table_name + "' would have no columns");
     }
@@ -117,7 +117,7 @@ void MysqlResultsWriter::Publish(const std::string& context) {
             if (e.vendor_code() == ER_LOCK_WAIT_TIMEOUT) {
                 throw sdk::Error(JOBBER_UNAVAILABLE,
                                  context + ": the previous table is still in use by another session (waited " +
-                                     std::to_string((replace_lock_timeout_ms_ + 999) / 1000) +
+                                     std::to_string(replace_lock_timeout_s_) +
                                      " s for its lock, `replace_lock_timeout`); the previous table is kept",
                                  e.vendor_code(), e.sqlstate());
             }

@@ -20,8 +20,8 @@ struct WriterSettings {
     WriteMethod method = WriteMethod::kInsert;
     std::string engine = "InnoDB";
     // How long publishing a re-run waits for the metadata lock of the table it replaces (a reader in an open
-    // transaction holds it); the session's lock_wait_timeout, in whole seconds. 0 = the server's (a year).
-    int64_t replace_lock_timeout_ms = 10000;
+    // transaction holds it): the session's lock_wait_timeout, which counts whole seconds. 0 = the server's (a year).
+    int64_t replace_lock_timeout_s = 10;
 };
 
 class MysqlResultsWriter final : public sdk::ResultsWriter {
@@ -52,7 +52,7 @@ private:
     const sdk::ResultsTarget target_;
     const std::string component_;
     const std::string temp_name_;
-    const int64_t replace_lock_timeout_ms_;
+    const int64_t replace_lock_timeout_s_;
     std::unique_ptr<BatchLoader> loader_;
     bool committed_ = false;
 };

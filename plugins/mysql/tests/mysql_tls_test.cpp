@@ -34,6 +34,7 @@ namespace jobber::mysql {
 namespace {
 
 using namespace testing;
+using jobber::testing::TempDir;
 using jobber::testing::TestPki;
 using namespace std::chrono_literals;
 
@@ -63,27 +64,6 @@ std::string FindMariadbd() {
     if (Shell("command -v mariadbd", &found) == 0 && !found.empty()) return found.substr(0, found.find('\n'));
     return "";
 }
-
-// A temp dir that mariadbd (run as nobody when we are root) can read: the certificates live here too.
-class TempDir {
-public:
-    explicit TempDir(const std::string& label) {
-        std::string pattern = (std::filesystem::temp_directory_path() / ("jobber-mysql-" + label + "-XXXXXX")).string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-        chmod(path_.c_str(), 0755);
-    }
-    ~TempDir() {
-        std::error_code ignored;  // a leftover temp dir must not fail a test
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string Path(const std::string& file) const { return (path_ / file).string(); }
-
-private:
-    std::filesystem::path path_;
-};
 
 // A mariadbd of the test's own on a free loopback port, with `extra_args` (the TLS options). Database jobber_tls;
 // user jobber (password kPassword) REQUIRE SSL, so anything it does proves an encrypted connection; user certuser

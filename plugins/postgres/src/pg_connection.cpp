@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -111,20 +112,20 @@ void PgConnection::Exec(const std::string& sql, const std::string& context) {
 }
 
 void PgConnection::Ping(const std::string& sql, const std::string& context, int64_t timeout_ms) {
-    const int64_t role_timeout = io_timeout_ms_;
-    if (role_timeout <= 0 || role_timeout > timeout_ms) io_timeout_ms_ = timeout_ms;
-    const int64_t bound = io_timeout_ms_;
+    const int64_t bound = io_timeout_ms_ > 0 ? std::min(io_timeout_ms_, timeout_ms) : timeout_ms;
+    // The role's timeout comes back however Exec ends.
+    struct RestoreTimeout {
+        int64_t& slot;
+        const int64_t value;
+        ~RestoreTimeout() { slot = value; }
+    } restore{io_timeout_ms_, std::exchange(io_timeout_ms_, bound)};
     try {
         Exec(sql, context);
     } catch (const IoTimeoutError&) {
-        io_timeout_ms_ = role_timeout;
+        // Not the role's io_timeout that ran out, as Exec's message says, but the health check's own bound.
         throw IoTimeoutError(JOBBER_UNAVAILABLE, context + ": the server did not answer within " +
                                                      std::to_string(bound) + " ms; the connection is closed");
-    } catch (...) {
-        io_timeout_ms_ = role_timeout;
-        throw;
     }
-    io_timeout_ms_ = role_timeout;
 }
 
 Result PgConnection::ExecUntilCopy(const std::string& sql, const std::string& context) {
@@ -180,26 +181,22 @@ Result PgConnection::NextResult(const std::string& context) {
 }
 
 bool PgConnection::PutCopyData(std::string_view bytes, const std::string& context) {
+    return QueueAndSend([&] { return PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())); }, context);
+}
+
+bool PgConnection::PutCopyEnd(const char* error_message, const std::string& context) {
+    return QueueAndSend([&] { return PQputCopyEnd(conn_, error_message); }, context);
+}
+
+bool PgConnection::QueueAndSend(const std::function<int()>& queue, const std::string& context) {
     const Deadline deadline = NextDeadline();
     for (;;) {
-        const int queued = PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size()));
+        const int queued = queue();
         if (queued < 0) return false;
         if (queued == 1) break;
         Flush(deadline, context);  // nonblocking and libpq's buffer is full: make room
     }
     // Sent before returning, so what libpq holds stays bounded and a stalled server is noticed here.
-    Flush(deadline, context);
-    return true;
-}
-
-bool PgConnection::PutCopyEnd(const char* error_message, const std::string& context) {
-    const Deadline deadline = NextDeadline();
-    for (;;) {
-        const int queued = PQputCopyEnd(conn_, error_message);
-        if (queued < 0) return false;
-        if (queued == 1) break;
-        Flush(deadline, context);
-    }
     Flush(deadline, context);
     return true;
 }

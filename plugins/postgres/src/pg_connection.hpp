@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,9 @@ public:
 private:
     using Deadline = std::chrono::steady_clock::time_point;
     Deadline NextDeadline() const;
+    // Calls `queue` (PQputCopyData/PQputCopyEnd) until libpq takes the data (1), then sends it, within the I/O
+    // timeout. False when libpq refused it (-1).
+    bool QueueAndSend(const std::function<int()>& queue, const std::string& context);
     // Reads the results of one sent command as PQexec would (see ExecUntilCopy).
     Result LastResult(const std::string& context);
     // Sends everything libpq has queued, reading meanwhile so the server never blocks on us.
